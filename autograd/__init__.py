@@ -1,0 +1,30 @@
+"""gradformer's reverse-mode automatic differentiation engine.
+
+    import autograd as ag
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad            # tensor([2., 4.])
+"""
+from . import backend
+from .backend import (bool_, cuda_available, float16, float32, float64, get_rng_state,
+                      int32, int64, manual_seed, set_rng_state, default_dtype,
+                      set_default_dtype)
+from .tensor import (Tensor, arange, full, ones, ones_like, rand, randint, randn, tensor,
+                     zeros, zeros_like)
+from .function import Function, OpError
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .engine import grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops.arithmetic import add, clip, div, maximum, minimum, mul, neg, pow, sub, where
+from .ops.unary import abs, exp, gelu, log, relu, sigmoid, sqrt, tanh
+from .ops.reduction import logsumexp, max, mean, min, sum, sum_to, var
+from .ops.shape import (astype, broadcast_to, concatenate, getitem, permute, reshape,
+                        split, squeeze, stack, swapaxes, transpose, unsqueeze)
+from .ops.linalg import matmul
+from .ops.softmax import log_softmax, softmax
+from .ops.normalization import layer_norm
+from .ops.dropout import dropout
+from .ops.embedding import embedding
+from .ops.cross_entropy import cross_entropy
+
+__all__ = [name for name in dir() if not name.startswith("_")]

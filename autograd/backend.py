@@ -1,0 +1,372 @@
+"""The one door to array libraries: NumPy on the CPU, CuPy on NVIDIA GPUs.
+
+No other module of the project imports numpy or cupy. Everything that needs an
+array library asks this module for the *array module* (``xp``) of the arrays it
+holds, so the same op code runs on every device.
+
+A device kind ("cpu", "cuda", and test-only kinds) is described by a
+:class:`DeviceKind`: its array module, how to recognise its arrays, how to
+move data on and off it, its scatter-add and its random generator.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy
+
+# Dtypes are NumPy dtype objects on every device (CuPy uses them too).
+float16 = numpy.dtype("float16")
+float32 = numpy.dtype("float32")
+float64 = numpy.dtype("float64")
+int32 = numpy.dtype("int32")
+int64 = numpy.dtype("int64")
+bool_ = numpy.dtype("bool")
+
+_DTYPE_NAMES = {"float16": float16, "float32": float32, "float64": float64,
+                "int32": int32, "int64": int64, "bool": bool_, "float": float32,
+                "double": float64, "long": int64, "int": int64}
+
+_default_float = float32
+
+
+def default_dtype():
+    """The dtype of floating-point tensors made from Python data (float32)."""
+    return _default_float
+
+
+def set_default_dtype(dtype):
+    global _default_float
+    dtype = as_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_float = dtype
+
+
+def as_dtype(dtype):
+    """Turn a dtype-like (a name, a NumPy dtype or type) into a dtype."""
+    if isinstance(dtype, str):
+        try:
+            return _DTYPE_NAMES[dtype]
+        except KeyError:
+            raise TypeError(f"unknown dtype {dtype!r}; expected one of "
+                            f"{sorted(_DTYPE_NAMES)}") from None
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}") from None
+
+
+def is_floating(dtype) -> bool:
+    return dtype.kind == "f"
+
+
+# ---------------------------------------------------------------------------
+# Device kinds
+# ---------------------------------------------------------------------------
+
+@dataclass
+class DeviceKind:
+    """Everything the framework needs to know about one kind of array memory."""
+    name: str                                   # "cpu", "cuda", ...
+    xp: Any                                     # the array module
+    array_type: type                            # the ndarray class of xp
+    from_host: Callable[[Any, int], Any]        # (numpy array, index) -> array
+    to_host: Callable[[Any], Any]               # array -> numpy array
+    index_of: Callable[[Any], int]              # array -> device index
+    scatter_add: Callable[[Any, Any, Any], None]  # target[idx] += values, repeats add
+    new_generator: Callable[[int, int], Any]    # (seed, index) -> random generator
+    get_state: Callable[[Any], Any] = None      # generator -> JSON-able state
+    set_state: Callable[[Any, Any], None] = None  # (generator, state)
+    context: Callable[[int], Any] = None        # index -> "make arrays there" context
+    generators: dict = field(default_factory=dict)  # index -> generator
+
+
+_kinds: dict[str, DeviceKind] = {}
+_by_type: dict[type, DeviceKind] = {}
+_seed = None  # the last manual_seed; new generators derive from it
+
+
+def register_device_kind(kind: DeviceKind):
+    """Make a device kind known (CuPy's "cuda" registers itself when present;
+    tests register an emulated device through this too)."""
+    _kinds[kind.name] = kind
+    _by_type[kind.array_type] = kind
+
+
+def _numpy_generator(seed, index):
+    return numpy.random.Generator(numpy.random.PCG64(seed))
+
+
+def _numpy_get_state(gen):
+    return json.dumps(gen.bit_generator.state)
+
+
+def _numpy_set_state(gen, state):
+    gen.bit_generator.state = json.loads(state)
+
+
+def _numpy_scatter_add(target, index, values):
+    numpy.add.at(target, index, values)
+
+
+register_device_kind(DeviceKind(
+    name="cpu", xp=numpy, array_type=numpy.ndarray,
+    from_host=lambda a, index: a, to_host=lambda a: a, index_of=lambda a: 0,
+    scatter_add=_numpy_scatter_add, new_generator=_numpy_generator,
+    get_state=_numpy_get_state, set_state=_numpy_set_state))
+
+
+def _register_cupy():
+    """Register CuPy as "cuda" if it imports and sees a GPU; return why not."""
+    try:
+        import cupy
+        import cupyx
+    except Exception as e:  # ImportError, or a broken CUDA install
+        return f"CuPy is not installed ({type(e).__name__}: {e})"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:
+        return f"CuPy found no usable GPU ({type(e).__name__}: {e})"
+    if count == 0:
+        return "CuPy found no GPU"
+
+    def from_host(a, index):
+        with cupy.cuda.Device(index):
+            return cupy.asarray(a)
+
+    def new_generator(seed, index):
+        with cupy.cuda.Device(index):
+            return cupy.random.default_rng(seed)
+
+    register_device_kind(DeviceKind(
+        name="cuda", xp=cupy, array_type=cupy.ndarray,
+        from_host=from_host, to_host=cupy.asnumpy, index_of=lambda a: a.device.id,
+        scatter_add=cupyx.scatter_add, new_generator=new_generator,
+        context=cupy.cuda.Device))
+    return None
+
+
+cuda_unavailable_reason = _register_cupy()
+
+
+def cuda_available() -> bool:
+    return "cuda" in _kinds
+
+
+# ---------------------------------------------------------------------------
+# Devices of arrays
+# ---------------------------------------------------------------------------
+
+def parse_device(device) -> tuple[DeviceKind, int]:
+    """"cpu" / "cuda" / "cuda:1" -> (kind, index); a clear error otherwise."""
+    if device is None:
+        device = "cpu"
+    if not isinstance(device, str):
+        device = str(device)
+    name, _, index = device.partition(":")
+    kind = _kinds.get(name)
+    if kind is None:
+        if name == "cuda":
+            raise RuntimeError(f"device 'cuda' is not available: {cuda_unavailable_reason}")
+        raise ValueError(f"unknown device {device!r}; known devices: {sorted(_kinds)}")
+    try:
+        return kind, int(index) if index else 0
+    except ValueError:
+        raise ValueError(f"bad device index in {device!r}") from None
+
+
+def kind_of(array) -> DeviceKind:
+    kind = _by_type.get(type(array))
+    if kind is None:
+        if isinstance(array, numpy.generic):   # NumPy returns scalars from 0-d math
+            return _kinds["cpu"]
+        for array_type, k in _by_type.items():
+            if isinstance(array, array_type):
+                return k
+        raise TypeError(f"not an array of a known device: {type(array).__name__}")
+    return kind
+
+
+def device_of(array) -> str:
+    kind = kind_of(array)
+    if kind.name == "cpu":
+        return "cpu"
+    return f"{kind.name}:{kind.index_of(array)}"
+
+
+def array_module(*arrays):
+    """The array module shared by ``arrays``; raises naming both devices if
+    they live on different devices."""
+    first = type(arrays[0])
+    for a in arrays[1:]:
+        if type(a) is not first:
+            break
+    else:
+        if first is numpy.ndarray:
+            return numpy
+        kind = kind_of(arrays[0])
+        if kind.name == "cpu" or len({kind.index_of(a) for a in arrays}) == 1:
+            return kind.xp
+    devices = []
+    for a in arrays:
+        d = device_of(a)
+        if d not in devices:
+            devices.append(d)
+    if len(devices) == 1:
+        return kind_of(arrays[0]).xp
+    raise RuntimeError(f"expected all tensors on one device, got {devices[0]} and {devices[1]}")
+
+
+def xp_for_device(device):
+    return parse_device(device)[0].xp
+
+
+@contextlib.contextmanager
+def on_device(device):
+    """``with on_device("cuda:1") as xp:`` arrays made with ``xp`` land there."""
+    kind, index = parse_device(device)
+    if kind.context is None:
+        yield kind.xp
+    else:
+        with kind.context(index):
+            yield kind.xp
+
+
+def format_array(array, prefix=""):
+    """The values as NumPy prints them, indented to follow ``prefix``."""
+    return numpy.array2string(to_numpy(array), separator=", ", prefix=prefix)
+
+
+def is_array(obj) -> bool:
+    return type(obj) in _by_type or any(isinstance(obj, t) for t in _by_type)
+
+
+def ones_like(array):
+    return kind_of(array).xp.ones_like(array)
+
+
+def is_scalar(obj) -> bool:
+    """Python and NumPy scalars and 0-d host arrays: values that take the dtype
+    of the tensor they meet (the NumPy 2 promotion trap, see DESIGN.md 2)."""
+    if isinstance(obj, (numbers.Number, numpy.bool_)):
+        return True
+    return isinstance(obj, numpy.ndarray) and obj.ndim == 0
+
+
+def to_numpy(array):
+    """A host NumPy copy-or-view of any device's array."""
+    return kind_of(array).to_host(array)
+
+
+def asarray(data, dtype=None, device=None, copy=False):
+    """Make an array on ``device`` from Python data, a NumPy array or any
+    device's array. Python floats become the default float dtype, Python ints
+    int64; arrays keep their dtype unless ``dtype`` is given. ``copy=True``
+    never returns the caller's own array."""
+    kind, index = parse_device(device)
+    if dtype is not None:
+        dtype = as_dtype(dtype)
+    if is_array(data):
+        if kind_of(data) is kind and (kind.name == "cpu" or kind.index_of(data) == index):
+            if dtype is not None and data.dtype != dtype:
+                return data.astype(dtype)
+            return data.copy() if copy else data
+        host = to_numpy(data)
+    else:
+        host = numpy.asarray(data)
+        if dtype is None:
+            if host.dtype.kind == "f":
+                dtype = _default_float if not isinstance(data, numpy.ndarray) else None
+            elif host.dtype.kind in "iu" and not isinstance(data, numpy.ndarray):
+                dtype = int64
+            elif host.dtype.kind not in "fiub":
+                raise TypeError(f"cannot make a tensor from data of type {host.dtype} "
+                                f"({type(data).__name__})")
+    if dtype is not None and host.dtype != dtype:
+        host = host.astype(dtype)
+    return kind.from_host(numpy.ascontiguousarray(host) if host.ndim else host, index)
+
+
+def scalar_like(value, array):
+    """A 0-d array holding ``value`` in the dtype of ``array`` on its device
+    (integers meeting a float stay exact; floats meeting ints use float)."""
+    dtype = array.dtype
+    if dtype.kind in "iub" and isinstance(value, (float, numpy.floating)):
+        dtype = _default_float
+    if dtype.kind == "b" and not isinstance(value, (bool, numpy.bool_)):
+        dtype = int64
+    kind = kind_of(array)
+    return kind.xp.asarray(value, dtype=dtype) if kind.name != "cpu" else numpy.asarray(value, dtype=dtype)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` where repeated indices all add up."""
+    kind_of(target).scatter_add(target, index, values)
+
+
+def broadcast_shapes(*shapes):
+    return numpy.broadcast_shapes(*shapes)
+
+
+# ---------------------------------------------------------------------------
+# Random numbers: one seedable generator per device
+# ---------------------------------------------------------------------------
+
+def manual_seed(seed: int):
+    """Seed the generators of every device; CPU runs then repeat bit for bit."""
+    global _seed
+    _seed = int(seed)
+    for kind in _kinds.values():
+        for index in list(kind.generators):
+            kind.generators[index] = kind.new_generator(_derive(_seed, kind.name, index), index)
+
+
+def _derive(seed, name, index):
+    # Distinct, reproducible streams per device from one user seed.
+    return [seed, sum(name.encode()), index]
+
+
+def generator(device):
+    """The random generator of ``device`` (made, seeded, on first use)."""
+    kind, index = parse_device(device)
+    gen = kind.generators.get(index)
+    if gen is None:
+        seed = _derive(_seed, kind.name, index) if _seed is not None else None
+        gen = kind.generators[index] = kind.new_generator(seed, index)
+    return gen
+
+
+def fresh_generator(device, seed):
+    """A private generator (for checks that must not disturb the global ones)."""
+    kind, index = parse_device(device)
+    return kind.new_generator(seed, index)
+
+
+def generator_for(array):
+    kind = kind_of(array)
+    return generator(kind.name if kind.name == "cpu" else f"{kind.name}:{kind.index_of(array)}")
+
+
+def get_rng_state() -> dict:
+    """JSON-able states of every generator in use, keyed by device."""
+    state = {}
+    for kind in _kinds.values():
+        for index, gen in kind.generators.items():
+            if kind.get_state is not None:
+                state[f"{kind.name}:{index}"] = kind.get_state(gen)
+    return state
+
+
+def set_rng_state(state: dict):
+    """Restore what get_rng_state returned."""
+    for key, value in state.items():
+        name, _, index = key.partition(":")
+        kind = _kinds.get(name)
+        if kind is None:
+            raise ValueError(f"set_rng_state: unknown device {name!r}")
+        gen = generator(f"{name}:{index}" if name != "cpu" else "cpu")
+        kind.set_state(gen, value)

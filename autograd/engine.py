@@ -1,0 +1,195 @@
+"""The reverse pass.
+
+1. Walk the graph from the roots (iteratively: a chain of 100,000 ops must
+   not hit Python's recursion limit) into a topological order of the ops.
+2. Visit the ops in that order, each once, after every consumer of its
+   outputs has contributed: call its ``backward``, sum a broadcast input's
+   gradient back to the input's shape (here, once, for every op), check
+   shape and dtype, and accumulate into the input's pending gradient.
+3. Free what each op saved unless ``retain_graph``; record nothing unless
+   ``create_graph``.
+"""
+from __future__ import annotations
+
+from . import backend
+from .function import Function
+from .grad_mode import set_grad_enabled
+from .tensor import Tensor
+
+
+def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every
+    leaf that requires grad."""
+    roots, seeds = _seeds(tensors, grad_tensors, "backward")
+    pending = _run(roots, seeds, retain_graph, create_graph, None, False)
+    for leaf, g in pending.values():
+        if leaf.grad_fn is None and leaf._requires_grad:
+            if leaf.grad is None:
+                leaf.grad = g if create_graph or g.data.base is None else Tensor._make(g.data.copy())
+            else:
+                leaf.grad = leaf.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, partial=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a
+    tuple; ``.grad`` attributes are left untouched. With ``create_graph`` the
+    results are themselves differentiable. ``partial=True`` treats the inputs
+    as independent variables: paths through one input's history to another
+    input are not followed."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    roots, seeds = _seeds(outputs, grad_outputs, "grad")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x._requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = {id(x) for x in inputs}
+    pending = _run(roots, seeds, retain_graph, create_graph, wanted, partial)
+    result = []
+    for i, x in enumerate(inputs):
+        entry = pending.get(id(x))
+        if entry is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute "
+                               "the outputs; pass allow_unused=True to get None for it")
+        result.append(None if entry is None else entry[1])
+    return tuple(result)
+
+
+def _seeds(tensors, grads, caller):
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    grads = [None] * len(tensors) if grads is None else list(grads)
+    if len(grads) != len(tensors):
+        raise ValueError(f"{caller}: {len(tensors)} tensors but {len(grads)} gradients")
+    seeds = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t._requires_grad:
+            raise RuntimeError(f"{caller}: tensor {i} does not require grad and has no "
+                               "grad_fn (was it computed under no_grad, or from tensors "
+                               "that do not require grad?)")
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(f"{caller}: a gradient can be implied only for a "
+                                   f"single-element output; tensor {i} has shape {t.shape}: "
+                                   "pass grad= (e.g. ones_like) or reduce it first")
+            g = Tensor._make(backend.ones_like(t.data))
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(backend.asarray(g, dtype=t.dtype, device=t.device))
+        if g.shape != t.shape:
+            raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for tensor {i} "
+                               f"of shape {t.shape}")
+        seeds.append(g)
+    return tensors, seeds
+
+
+def _order(roots, wanted, partial):
+    """Ops reachable from the roots, each after all its consumers. With
+    ``wanted`` (ids of the tensors ``grad`` asks for), only ops on a path to
+    one of them; with ``partial``, not beyond them."""
+    stop = wanted if partial else ()
+    seen = set()
+    post = []             # post-order: an op after every op that feeds it
+    needed = {}
+    for root in roots:
+        fn = root.grad_fn
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        stack = [(fn, iter(_inputs(fn)))]
+        while stack:
+            fn, it = stack[-1]
+            for x in it:
+                f = x.grad_fn
+                if f is not None and x._requires_grad and f not in seen and id(x) not in stop:
+                    seen.add(f)
+                    stack.append((f, iter(_inputs(f))))
+                    break
+            else:
+                stack.pop()
+                post.append(fn)
+                if wanted is not None:
+                    needed[fn] = any(id(x) in wanted or (id(x) not in stop and
+                                                         needed.get(x.grad_fn, False))
+                                     for x in fn.inputs if x._requires_grad)
+    post.reverse()
+    return post if wanted is None else [fn for fn in post if needed[fn]]
+
+
+def _inputs(fn: Function):
+    if fn.inputs is None:
+        raise RuntimeError(
+            f"trying to backward through the graph a second time (op {fn.name}"
+            f"{_where(fn)}): its saved values were freed by the first backward. "
+            "Pass retain_graph=True to the first backward() if you need to go back twice.")
+    return fn.inputs
+
+
+def _where(fn):
+    path = getattr(fn, "module_path", "")
+    return f" in module '{path}'" if path else ""
+
+
+def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
+    """Backpropagate; returns {id: (tensor, gradient)} for the leaves reached
+    (and, for ``grad``, the wanted tensors)."""
+    order = _order(roots, wanted, partial)
+    pending = {}
+    for t, g in zip(roots, seeds):
+        _accumulate(pending, t, g)
+    with set_grad_enabled(create_graph):
+        for fn in order:
+            gys = []
+            for ref in fn.outputs:
+                out = ref()
+                entry = pending.get(id(out)) if out is not None else None
+                if entry is not None and (wanted is None or id(out) not in wanted):
+                    del pending[id(out)]
+                if entry is not None and out._retain_grad:
+                    out.grad = entry[1] if out.grad is None else out.grad + entry[1]
+                gys.append(None if entry is None else entry[1])
+            if all(g is None for g in gys):
+                continue
+            gxs = fn.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            inputs = fn.inputs
+            if len(gxs) != len(inputs):
+                raise RuntimeError(f"{fn.name}.backward returned {len(gxs)} gradients for "
+                                   f"{len(inputs)} inputs")
+            for x, gx in zip(inputs, gxs):
+                if gx is not None and x._requires_grad:
+                    _accumulate(pending, x, _fit(gx, x, fn))
+            if not retain_graph:
+                fn.inputs = None
+                fn.saved = None
+    return pending
+
+
+def _accumulate(pending, t, g):
+    key = id(t)
+    entry = pending.get(key)
+    pending[key] = (t, g if entry is None else entry[1] + g)
+
+
+def _fit(gx, x, fn):
+    """Sum a broadcast gradient back to the input's shape; check it."""
+    if not isinstance(gx, Tensor):
+        raise TypeError(f"{fn.name}.backward returned a {type(gx).__name__}, not a Tensor")
+    if gx.shape != x.shape:
+        from .ops.reduction import sum_to
+        try:
+            gx = sum_to(gx, x.shape)
+        except ValueError:
+            raise RuntimeError(f"{fn.name}{_where(fn)}: backward gave a gradient of shape "
+                               f"{gx.shape} for an input of shape {x.shape}") from None
+    if gx.dtype != x.dtype:
+        if gx.dtype.kind == "f" and x.dtype.kind == "f":
+            gx = gx.astype(x.dtype)   # an input promoted by NumPy's rules
+        else:
+            raise RuntimeError(f"{fn.name}{_where(fn)}: backward gave a {gx.dtype} gradient "
+                               f"for a {x.dtype} input")
+    return gx

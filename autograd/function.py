@@ -1,0 +1,93 @@
+"""The ``Function`` base class: one recorded op of the define-by-run graph.
+
+An op is a subclass with its settings in ``__init__`` (``Softmax(axis)``),
+``forward`` on raw arrays through ``self.xp``, and ``backward`` on Tensors,
+written with the same differentiable ops as user code, so gradients are graphs
+themselves when ``create_graph=True``. Each op declares ``samples`` beside its
+code; the generated tests check every registered op with them.
+"""
+from __future__ import annotations
+
+import weakref
+
+from . import backend
+from .grad_mode import state
+
+
+class OpError(ValueError):
+    """Bad input to an op, with a message naming the op and the problem."""
+
+
+class Function:
+    registry: dict[str, type] = {}
+    samples: tuple = ()
+    # Attributes the framework sets; everything else public on an op is a setting.
+    _RESERVED = frozenset({"xp", "inputs", "outputs", "saved", "module_path"})
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        if cls.__name__ in Function.registry and Function.registry[cls.__name__] is not cls:
+            raise TypeError(f"two ops named {cls.__name__}")
+        Function.registry[cls.__name__] = cls
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __call__(self, *inputs):
+        """Run ``forward`` on the inputs' arrays; record the op if any input
+        requires grad and recording is on. Returns a Tensor or a tuple."""
+        arrays = [t.data for t in inputs]
+        self.xp = backend.array_module(*arrays)
+        try:
+            out = self.forward(*arrays)
+        except OpError:
+            raise
+        except (ValueError, IndexError, TypeError) as e:
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+            raise OpError(f"{self.name}: {e} (input shapes: {shapes})") from None
+        record = state.grad_enabled and any(t._requires_grad for t in inputs)
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+        make = Tensor._make
+        xp_array = type(arrays[0]) if arrays else None
+        results = tuple(make(y if type(y) is xp_array or backend.is_array(y) else self.xp.asarray(y),
+                             record, self if record else None) for y in outs)
+        if record:
+            self.inputs = inputs
+            self.outputs = tuple(weakref.ref(r) for r in results)
+            self.module_path = state.scope
+        return results if multi else results[0]
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        """Given the gradients of the outputs (Tensors), return the gradient
+        of each input (a Tensor, or None where an input is not differentiable).
+        Gradients of broadcast inputs may keep the broadcast shape: the
+        engine sums them back once."""
+        raise NotImplementedError(f"{self.name} has no backward")
+
+    # -- helpers for ops ----------------------------------------------------
+    @property
+    def output(self):
+        """The output Tensor (alive while the engine backpropagates through it)."""
+        out = self.outputs[0]()
+        if out is None:
+            raise RuntimeError(f"{self.name}: its output was freed before backward")
+        return out
+
+    def settings(self) -> dict:
+        """The op's public settings (axis, p, eps, ...) for labels and reprs."""
+        return {k: v for k, v in vars(self).items()
+                if not k.startswith("_") and k not in self._RESERVED}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"<{self.name}({args})>"
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor needs Function's module loaded first)

@@ -1,0 +1,139 @@
+"""Cross-entropy from logits, fused with log_softmax: classes on the last
+axis, integer targets, ``ignore_index`` and label smoothing as PyTorch
+defines them: loss = (1 - e) * nll + e * mean over classes of -log p,
+averaged over the targets that are not ignored."""
+from __future__ import annotations
+
+from ..function import Function, OpError
+from ..samples import Floats, Ints, Sample
+from .common import as_tensor, constant
+from .embedding import check_ids
+from .fused import FusedGrad
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class CrossEntropy(Function):
+    samples = (Sample(Floats((4, 5), -2, 2), Ints((4,), high=5)),
+               Sample(Floats((2, 3, 4), -2, 2), Ints((2, 3), high=4), ignore_index=0,
+                      label_smoothing=0.1),
+               Sample(Floats((3, 4), -2, 2), Ints((3,), high=4), reduction="sum",
+                      label_smoothing=0.2),
+               Sample(Floats((3, 4), -2, 2), Ints((3,), high=4), reduction="none"))
+
+    def __init__(self, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+        if reduction not in _REDUCTIONS:
+            raise OpError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, "
+                          f"got {reduction!r}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise OpError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                          f"got {label_smoothing}")
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.reduction = reduction
+
+    def forward(self, logits, targets):
+        xp = self.xp
+        if logits.ndim < 1 or targets.shape != logits.shape[:-1]:
+            raise OpError(f"cross_entropy: targets of shape {tuple(targets.shape)} do not "
+                          f"match logits of shape {tuple(logits.shape)} (expected "
+                          f"{tuple(logits.shape[:-1])}; classes are on the last axis)")
+        valid = None if self.ignore_index is None else targets != self.ignore_index
+        safe = targets if valid is None else xp.where(valid, targets, 0)
+        check_ids(safe, logits.shape[-1], "cross_entropy", "targets")
+        logp = logits - logits.max(axis=-1, keepdims=True)
+        logp -= xp.log(xp.exp(logp).sum(axis=-1, keepdims=True))
+        eps = self.label_smoothing
+        loss = _pick(logp, safe, xp) * -(1.0 - eps)
+        if eps:
+            loss -= logp.mean(axis=-1) * eps
+        if valid is not None:
+            loss *= valid
+        # The mean divides by the number of targets kept, at least 1 (no NaN
+        # when every target is ignored); kept on the device, no host sync.
+        count = xp.maximum(valid.sum(), 1).astype(logits.dtype) if valid is not None \
+            else max(loss.size, 1)
+        self.saved = (logp, safe, valid, count)
+        if self.reduction == "none":
+            return loss
+        total = loss.sum()
+        return total / count if self.reduction == "mean" else total
+
+    def backward(self, gy):
+        logits, _ = self.inputs
+        return CrossEntropyBackward(self.settings(), self.saved)(logits, gy), None
+
+
+def _pick(logp, safe, xp):
+    """logp[..., safe] per row (one class per row)."""
+    n_classes = logp.shape[-1]
+    flat = logp.reshape(-1, n_classes)
+    return flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(safe.shape)
+
+
+class CrossEntropyBackward(FusedGrad):
+    """d loss / d logits = (softmax - target distribution) * the row's share
+    of the upstream gradient."""
+    samples = (Sample(Floats((4, 5), -2, 2), Floats(()), settings={}, targets=[0, 4, 2, 1]),
+               Sample(Floats((2, 3), -2, 2), Floats((2,)), targets=[1, 0],
+                      settings={"ignore_index": 0, "label_smoothing": 0.1, "reduction": "none"}),
+               Sample(Floats((3, 2), -2, 2), Floats(()), targets=[1, 0, 1],
+                      settings={"ignore_index": 1, "reduction": "mean"}))
+
+    def __init__(self, settings, saved=None, targets=None):
+        self.ignore_index = settings.get("ignore_index")
+        self.label_smoothing = settings.get("label_smoothing", 0.0)
+        self.reduction = settings.get("reduction", "mean")
+        self.saved = saved
+        self._targets = targets
+
+    def _state(self, logits):
+        if self.saved is None:
+            # Without the forward's state (samples): recompute it from targets.
+            ce = CrossEntropy(self.ignore_index, self.label_smoothing, self.reduction)
+            ce.xp = self.xp
+            ce.forward(logits, self.xp.asarray(self._targets))
+            self.saved = ce.saved
+        return self.saved
+
+    def _scale(self, gy, valid, count, dtype, wrap):
+        """The upstream gradient's share per row, shaped logits.shape[:-1] + (1,)."""
+        if self.reduction == "none":
+            scale = gy.reshape(gy.shape + (1,))
+        elif self.reduction == "mean":
+            scale = gy / wrap(count) if valid is not None else gy * (1.0 / count)
+        else:
+            scale = gy
+        if valid is not None:
+            scale = scale * wrap(valid[..., None].astype(dtype))
+        return scale
+
+    def forward(self, logits, gy):
+        xp = self.xp
+        logp, safe, valid, count = self._state(logits)
+        eps = self.label_smoothing
+        grad = xp.exp(logp)
+        if eps:
+            grad -= eps / logp.shape[-1]
+        flat = grad.reshape(-1, grad.shape[-1])
+        flat[xp.arange(flat.shape[0]), safe.reshape(-1)] -= 1.0 - eps
+        grad *= self._scale(gy, valid, count, grad.dtype, lambda a: a)
+        return grad
+
+    def formula(self, logits, gy):
+        xp = self.xp
+        logp, safe, valid, count = self._state(logits.data)
+        n_classes = logits.shape[-1]
+        eps = self.label_smoothing
+        onehot = (safe[..., None] == xp.arange(n_classes)).astype(logits.dtype)
+        target = constant(onehot * (1.0 - eps) + eps / n_classes)
+        scale = self._scale(gy, valid, count, logits.dtype, constant)
+        return (logits.softmax(axis=-1) - target) * scale
+
+
+def cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+    """Cross-entropy of ``logits`` (..., C) against integer ``targets`` (...)."""
+    targets = as_tensor(targets, logits)
+    if targets.dtype.kind not in "iu":
+        raise OpError(f"cross_entropy: targets must be integer class ids, got {targets.dtype}")
+    return CrossEntropy(ignore_index, label_smoothing, reduction)(logits, targets)

@@ -1,0 +1,60 @@
+"""Matrix products: ``a @ b`` for 1-D, 2-D and batched operands with NumPy's
+broadcast of the batch dimensions."""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function, OpError
+from ..samples import Floats, Sample
+from .common import pair
+
+
+class Matmul(Function):
+    samples = (Sample(Floats((3, 4)), Floats((4, 5))),
+               Sample(Floats((4,)), Floats((4, 3))),
+               Sample(Floats((3, 4)), Floats((4,))),
+               Sample(Floats((4,)), Floats((4,))),
+               Sample(Floats((2, 3, 4)), Floats((4, 5))),       # weight shared over a batch
+               Sample(Floats((2, 1, 3, 4)), Floats((3, 4, 2))))  # broadcast batch dims
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise OpError(f"matmul: operands must have at least 1 dimension, got shapes "
+                          f"{tuple(a.shape)} and {tuple(b.shape)} (use * for scalars)")
+        k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if a.shape[-1] != k_b:
+            raise OpError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match: "
+                          f"last axis of a ({a.shape[-1]}) != "
+                          f"{'second-to-last' if b.ndim > 1 else 'only'} axis of b ({k_b})")
+        try:
+            backend.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise OpError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
+                          "cannot be broadcast together") from None
+        return self.xp.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        # Treat 1-D operands as a row (a) or a column (b), as NumPy does.
+        a2 = a if a.ndim > 1 else a.reshape((1, -1))        # (..., n, k)
+        b2 = b if b.ndim > 1 else b.reshape((-1, 1))        # (..., k, m)
+        n, k, m = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+        lead = gy.ndim - (a.ndim > 1) - (b.ndim > 1)
+        g = gy.reshape(gy.shape[:lead] + (n, m))            # (..., n, m)
+        ga = gb = None
+        if a.requires_grad:
+            ga = g @ b2.swapaxes(-1, -2)                    # (..., n, k)
+            if a.ndim == 1:
+                ga = ga.reshape(ga.shape[:-2] + (k,))
+        if b.requires_grad:
+            if b.ndim == 2 and a2.ndim > 2:
+                # One (k, B*n) @ (B*n, m) product instead of B products summed.
+                gb = a2.reshape((-1, k)).T @ g.reshape((-1, m))
+            else:
+                gb = a2.swapaxes(-1, -2) @ g                # (..., k, m)
+            if b.ndim == 1:
+                gb = gb.reshape(gb.shape[:-2] + (k,))
+        return ga, gb
+
+
+def matmul(a, b):
+    return Matmul()(*pair(a, b))

@@ -1,0 +1,87 @@
+"""Layer normalisation over the last axis (Ba, Kiros & Hinton 2016):
+y = (x - mean) / sqrt(var + eps) * weight + bias, with the population
+variance and eps inside the square root, as in the paper and PyTorch."""
+from __future__ import annotations
+
+from ..function import Function, OpError
+from ..samples import Floats, Sample
+from .common import as_tensor
+from .fused import FusedGrad
+
+_SAMPLES = (Sample(Floats((3, 5)), Floats((5,)), Floats((5,))),
+            Sample(Floats((2, 3, 4)), Floats((4,)), Floats((4,)), eps=1e-3))
+
+
+def _normalise(x, eps, xp):
+    mu = x.mean(axis=-1, keepdims=True)
+    xc = x - mu
+    rstd = (xc * xc).mean(axis=-1, keepdims=True)
+    rstd += eps
+    rstd = 1.0 / xp.sqrt(rstd)
+    xc *= rstd
+    return xc, rstd                                   # x-hat, 1/std
+
+
+class LayerNorm(Function):
+    samples = _SAMPLES
+
+    def __init__(self, eps=1e-5):
+        self.eps = eps
+
+    def forward(self, x, weight, bias):
+        d = x.shape[-1] if x.ndim else None
+        if weight.shape != (d,) or bias.shape != (d,):
+            raise OpError(f"layer_norm: weight {tuple(weight.shape)} and bias "
+                          f"{tuple(bias.shape)} must both have shape ({d},) to normalise "
+                          f"the last axis of {tuple(x.shape)}")
+        xhat, rstd = _normalise(x, self.eps, self.xp)
+        self.saved = (xhat, rstd)
+        y = xhat * weight
+        y += bias
+        return y
+
+    def backward(self, gy):
+        x, weight, _ = self.inputs
+        gx, gw, gb = LayerNormBackward(self.eps, self.saved)(x, weight, gy)
+        return gx, gw, gb
+
+
+class LayerNormBackward(FusedGrad):
+    """(gx, gweight, gbias) of layer_norm from x, weight and gy, in one pass
+    using the x-hat and 1/std the forward kept."""
+    samples = (Sample(Floats((3, 5)), Floats((5,)), Floats((3, 5))),
+               Sample(Floats((2, 3, 4)), Floats((4,)), Floats((2, 3, 4)), eps=1e-3))
+
+    def __init__(self, eps=1e-5, saved=None):
+        self.eps = eps
+        self.saved = saved
+
+    def forward(self, x, weight, gy):
+        xhat, rstd = self.saved if self.saved is not None else _normalise(x, self.eps, self.xp)
+        lead = tuple(range(x.ndim - 1))
+        gw = (gy * xhat).sum(axis=lead)
+        gb = gy.sum(axis=lead)
+        g = gy * weight                                          # d loss / d x-hat
+        gx = g - g.mean(axis=-1, keepdims=True)
+        gx -= xhat * (g * xhat).mean(axis=-1, keepdims=True)
+        gx *= rstd
+        return gx, gw, gb
+
+    def formula(self, x, weight, gy):
+        lead = tuple(range(x.ndim - 1))
+        xc = x - x.mean(axis=-1, keepdims=True)
+        rstd = 1 / ((xc * xc).mean(axis=-1, keepdims=True) + self.eps).sqrt()
+        xhat = xc * rstd
+        g = gy * weight
+        gx = (g - g.mean(axis=-1, keepdims=True)
+              - xhat * (g * xhat).mean(axis=-1, keepdims=True)) * rstd
+        return gx, (gy * xhat).sum(axis=lead), gy.sum(axis=lead)
+
+
+def layer_norm(x, weight=None, bias=None, eps=1e-5):
+    """Normalise the last axis of x; weight/bias default to 1 and 0."""
+    from ..tensor import ones, zeros
+    d = x.shape[-1]
+    weight = ones(d, dtype=x.dtype, device=x.device) if weight is None else as_tensor(weight, x)
+    bias = zeros(d, dtype=x.dtype, device=x.device) if bias is None else as_tensor(bias, x)
+    return LayerNorm(eps)(x, weight, bias)

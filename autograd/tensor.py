@@ -1,0 +1,350 @@
+"""``Tensor``: an array of any device plus what backpropagation needs.
+
+Operators and methods delegate to the op functions of ``autograd.ops``; the
+ops are where forward and backward live.
+"""
+from __future__ import annotations
+
+from . import backend
+from .grad_mode import state
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name",
+                 "_retain_grad", "_version", "__weakref__")
+    __array_ufunc__ = None        # ndarray (op) Tensor defers to Tensor's reflected op
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if device is None and backend.is_array(data):
+            device = backend.device_of(data)
+        self.data = backend.asarray(data, dtype, device, copy=True)
+        self.grad = None
+        self.grad_fn = None
+        self.name = name
+        self._retain_grad = False
+        self._version = 0
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _make(cls, data, requires_grad=False, grad_fn=None):
+        """Wrap an array without copying or checking (the ops' fast path)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t.name = None
+        t._retain_grad = False
+        t._version = 0
+        return t
+
+    # -- what it is ---------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if value and not backend.is_floating(self.data.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients; "
+                            f"this tensor{self._label()} is {self.data.dtype}")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("requires_grad cannot be turned off on a non-leaf tensor; "
+                               "use .detach()")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def _label(self):
+        return f" '{self.name}'" if self.name else ""
+
+    def __repr__(self):
+        body = backend.format_array(self.data, prefix="tensor(")
+        extra = []
+        if self.device != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        if self.name:
+            extra.append(f"name='{self.name}'")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # -- leaving the graph / the device -------------------------------------
+    def numpy(self):
+        """A NumPy array with the values (copied off a GPU if needed)."""
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.device != "cpu":
+            raise TypeError(f"cannot convert a tensor on {self.device} to NumPy implicitly; "
+                            "call .numpy()")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
+        return self.data.item()
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} "
+                             "elements is ambiguous")
+        return bool(self.item())
+
+    def detach(self):
+        """The same data, cut from the graph (a new leaf that needs no grad)."""
+        return Tensor._make(self.data)
+
+    def to(self, device=None, dtype=None):
+        """A copy on ``device`` and/or in ``dtype``; differentiable."""
+        out = self
+        if dtype is not None and backend.as_dtype(dtype) != self.dtype:
+            out = _sh.astype(out, dtype)
+        if device is not None:
+            out = _sh.to_device(out, device)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def astype(self, dtype):
+        return _sh.astype(self, dtype)
+
+    def float(self):
+        return _sh.astype(self, backend.float32)
+
+    def double(self):
+        return _sh.astype(self, backend.float64)
+
+    def long(self):
+        return _sh.astype(self, backend.int64)
+
+    # -- backpropagation ----------------------------------------------------
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that
+        requires grad. ``grad`` is required unless self has one element."""
+        from .engine import backward
+        backward([self], [grad], retain_graph=retain_graph or create_graph,
+                 create_graph=create_graph)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        self._retain_grad = True
+        return self
+
+    # -- arithmetic (NumPy broadcasting; Python scalars take our dtype) -----
+    def __add__(self, o): return _ar.add(self, o)
+    def __radd__(self, o): return _ar.add(o, self)
+    def __sub__(self, o): return _ar.sub(self, o)
+    def __rsub__(self, o): return _ar.sub(o, self)
+    def __mul__(self, o): return _ar.mul(self, o)
+    def __rmul__(self, o): return _ar.mul(o, self)
+    def __truediv__(self, o): return _ar.div(self, o)
+    def __rtruediv__(self, o): return _ar.div(o, self)
+    def __pow__(self, o): return _ar.pow(self, o)
+    def __rpow__(self, o): return _ar.pow(o, self)
+    def __matmul__(self, o): return _la.matmul(self, o)
+    def __rmatmul__(self, o): return _la.matmul(o, self)
+    def __neg__(self): return _ar.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _un.abs(self)
+
+    # Comparisons record nothing and return boolean tensors.
+    def __lt__(self, o): return _ar.compare(self, o, "less")
+    def __le__(self, o): return _ar.compare(self, o, "less_equal")
+    def __gt__(self, o): return _ar.compare(self, o, "greater")
+    def __ge__(self, o): return _ar.compare(self, o, "greater_equal")
+    def __eq__(self, o): return _ar.compare(self, o, "equal")
+    def __ne__(self, o): return _ar.compare(self, o, "not_equal")
+    __hash__ = object.__hash__
+
+    # -- elementwise --------------------------------------------------------
+    def exp(self): return _un.exp(self)
+    def log(self): return _un.log(self)
+    def sqrt(self): return _un.sqrt(self)
+    def tanh(self): return _un.tanh(self)
+    def sigmoid(self): return _un.sigmoid(self)
+    def relu(self): return _un.relu(self)
+    def gelu(self): return _un.gelu(self)
+    def abs(self): return _un.abs(self)
+    def clip(self, min=None, max=None): return _ar.clip(self, min, max)
+    clamp = clip
+
+    # -- reductions ---------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return _rd.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _rd.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _rd.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _rd.min(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False, ddof=0): return _rd.var(self, axis, keepdims, ddof)
+    def logsumexp(self, axis=None, keepdims=False): return _rd.logsumexp(self, axis, keepdims)
+    def softmax(self, axis=-1): return _sm.softmax(self, axis)
+    def log_softmax(self, axis=-1): return _sm.log_softmax(self, axis)
+
+    def argmax(self, axis=None, keepdims=False):
+        return Tensor._make(self.data.argmax(axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis=None, keepdims=False):
+        return Tensor._make(self.data.argmin(axis=axis, keepdims=keepdims))
+
+    # -- shape --------------------------------------------------------------
+    def reshape(self, *shape): return _sh.reshape(self, _shape_arg(shape))
+    view = reshape
+
+    def transpose(self, *axes):
+        return _sh.transpose(self, _shape_arg(axes) if axes else None)
+
+    def permute(self, *axes): return _sh.transpose(self, _shape_arg(axes))
+    def swapaxes(self, axis1, axis2): return _sh.swapaxes(self, axis1, axis2)
+    def broadcast_to(self, *shape): return _sh.broadcast_to(self, _shape_arg(shape))
+
+    def expand(self, *shape):
+        """PyTorch's expand: like broadcast_to, -1 keeps a dimension."""
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+        return _sh.broadcast_to(self, shape)
+
+    def squeeze(self, axis=None): return _sh.squeeze(self, axis)
+    def unsqueeze(self, axis): return _sh.unsqueeze(self, axis)
+    def flatten(self): return _sh.reshape(self, (-1,))
+    def split(self, indices_or_sections, axis=0): return _sh.split(self, indices_or_sections, axis)
+
+    @property
+    def T(self):
+        return _sh.transpose(self, None)
+
+    def __getitem__(self, index): return _sh.getitem(self, index)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+def _shape_arg(args):
+    """Accept both f(2, 3) and f((2, 3)), as NumPy and PyTorch users write."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+# -- factories -------------------------------------------------------------
+
+def tensor(data, requires_grad=False, dtype=None, device=None, name=None) -> Tensor:
+    """A new leaf tensor (a copy of ``data``); floats default to float32."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
+
+
+def _factory(fill, shape, dtype, device, requires_grad):
+    """Run ``fill(xp, shape, dtype)`` on ``device`` and wrap it as a leaf."""
+    dtype = backend.as_dtype(dtype) if dtype is not None else backend.default_dtype()
+    with backend.on_device(device) as xp:
+        data = fill(xp, _shape_arg(shape), dtype)
+    t = Tensor._make(data)
+    t.requires_grad = requires_grad
+    return t
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), shape, dtype, device,
+                    requires_grad)
+
+
+def zeros_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return zeros(*x.shape, dtype=dtype or x.dtype, device=x.device, requires_grad=requires_grad)
+
+
+def ones_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return ones(*x.shape, dtype=dtype or x.dtype, device=x.device, requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform on [0, 1) from the device's seedable generator."""
+    gen = backend.generator(device)
+    return _factory(lambda xp, s, d: gen.random(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal from the device's seedable generator."""
+    gen = backend.generator(device)
+    return _factory(lambda xp, s, d: gen.standard_normal(s, dtype=d),
+                    shape, dtype, device, requires_grad)
+
+
+def randint(low, high, shape, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) from the device's seedable generator."""
+    gen = backend.generator(device)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _factory(lambda xp, s, d: gen.integers(low, high, size=s, dtype=d),
+                    shape, dtype or backend.int64, device, False)
+
+
+def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
+    """Like NumPy's arange; int64 for integer arguments."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None and all(isinstance(v, int) for v in (start, stop, step)):
+        dtype = backend.int64
+    return _factory(lambda xp, s, d: xp.arange(start, stop, step, dtype=d),
+                    (), dtype, device, False)
+
+
+from .ops import arithmetic as _ar, unary as _un, reduction as _rd  # noqa: E402
+from .ops import shape as _sh, linalg as _la, softmax as _sm  # noqa: E402

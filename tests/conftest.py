@@ -1,0 +1,33 @@
+"""Shared fixtures: the devices every array test runs on.
+
+"cpu" is NumPy; "emu" is the test-only emulated device of
+``emulated_device.py`` (catches ops that leak to NumPy); "cuda" runs where
+CuPy and a GPU exist and is skipped, with the reason printed, elsewhere.
+"""
+import os
+
+import pytest
+from hypothesis import settings
+
+import autograd as ag
+from emulated_device import register
+
+register()
+
+# Property tests are derandomized so that a run repeats exactly.
+settings.register_profile("gradformer", derandomize=True, deadline=None, max_examples=40)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gradformer"))
+
+DEVICES = ["cpu", "emu", "cuda"]
+
+
+def skip_unless_device(device):
+    if device == "cuda" and not ag.cuda_available():
+        pytest.skip(f"no CUDA device: {ag.backend.cuda_unavailable_reason}")
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Each device the test should run on; cuda is skipped without a GPU."""
+    skip_unless_device(request.param)
+    return request.param
