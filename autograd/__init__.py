@@ -16,11 +16,11 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .engine import grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops.arithmetic import add, clip, div, maximum, minimum, mul, neg, pow, sub, where
-from .ops.unary import abs, exp, gelu, log, relu, sigmoid, sqrt, tanh
+from .ops.unary import abs, cos, exp, gelu, log, relu, sigmoid, sin, sqrt, tanh
 from .ops.reduction import logsumexp, max, mean, min, sum, sum_to, var
 from .ops.shape import (astype, broadcast_to, concatenate, getitem, permute, reshape,
                         split, squeeze, stack, swapaxes, transpose, unsqueeze)
-from .ops.linalg import matmul
+from .ops.linalg import linear, matmul
 from .ops.softmax import log_softmax, softmax
 from .ops.normalization import layer_norm
 from .ops.dropout import dropout

@@ -370,3 +370,48 @@ def set_rng_state(state: dict):
             raise ValueError(f"set_rng_state: unknown device {name!r}")
         gen = generator(f"{name}:{index}" if name != "cpu" else "cpu")
         kind.set_state(gen, value)
+
+
+# ---------------------------------------------------------------------------
+# Files: .npz without pickle
+# ---------------------------------------------------------------------------
+
+def save_npz(fileobj, arrays: dict):
+    """Write host copies of ``arrays`` to an open binary file as .npz."""
+    numpy.savez(fileobj, **{k: to_numpy(v) for k, v in arrays.items()})
+
+
+def load_npz(path) -> dict:
+    """Read every array of an .npz file (no pickle; errors propagate)."""
+    with numpy.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+def string_array(text: str):
+    return numpy.array(text)
+
+
+def array_bytes(array) -> bytes:
+    """The raw bytes of an array (C order), for checksums."""
+    return numpy.ascontiguousarray(to_numpy(array)).tobytes()
+
+
+# ---------------------------------------------------------------------------
+# Compatibility for third-party code in benchmarks
+# ---------------------------------------------------------------------------
+
+def restore_removed_numpy_aliases():
+    """Put back the aliases ``numpy.int``, ``numpy.float``, ``numpy.bool`` and
+    ``numpy.object`` (the Python builtins), where this NumPy lacks them:
+    NumPy 1.24 removed them, and code written for older NumPy (DeZero 0.0.13,
+    which ``python -m tools.bench --only ops`` compares against) fails to
+    import without them. NumPy 2 has ``numpy.bool`` again (its bool scalar
+    type); an existing name is never replaced. Changes the NumPy module for
+    the whole process: only the DeZero benchmark worker calls it, never the
+    framework. Returns the names it set."""
+    added = []
+    for name, alias in (("int", int), ("float", float), ("bool", bool), ("object", object)):
+        if name not in vars(numpy):       # vars(): hasattr would trigger NumPy's warnings
+            setattr(numpy, name, alias)
+            added.append(name)
+    return added

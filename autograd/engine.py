@@ -16,18 +16,26 @@ from .function import Function
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
 
+# A list here makes every backward append each op it visits, in order (for
+# tools/ to draw the order); None, the default, records nothing.
+visit_log = None
+
 
 def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of every
     leaf that requires grad."""
     roots, seeds = _seeds(tensors, grad_tensors, "backward")
     pending = _run(roots, seeds, retain_graph, create_graph, None, False)
+    given = set()  # each leaf gets a .grad of its own, never a view or a shared one
     for leaf, g in pending.values():
         if leaf.grad_fn is None and leaf._requires_grad:
-            if leaf.grad is None:
-                leaf.grad = g if create_graph or g.data.base is None else Tensor._make(g.data.copy())
-            else:
+            if leaf.grad is not None:
                 leaf.grad = leaf.grad + g
+            elif create_graph or (g.data.base is None and id(g.data) not in given):
+                leaf.grad = g
+            else:
+                leaf.grad = Tensor._make(g.data.copy())
+            given.add(id(leaf.grad.data))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -140,6 +148,7 @@ def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
     pending = {}
     for t, g in zip(roots, seeds):
         _accumulate(pending, t, g)
+    log = visit_log
     with set_grad_enabled(create_graph):
         for fn in order:
             gys = []
@@ -153,6 +162,8 @@ def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
                 gys.append(None if entry is None else entry[1])
             if all(g is None for g in gys):
                 continue
+            if log is not None:
+                log.append(fn)
             gxs = fn.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)

@@ -207,6 +207,12 @@ class Tensor:
     def __ne__(self, o): return _ar.compare(self, o, "not_equal")
     __hash__ = object.__hash__
 
+    # Boolean logic on masks (no gradient).
+    def __and__(self, o): return _ar.compare(self, o, "logical_and")
+    def __or__(self, o): return _ar.compare(self, o, "logical_or")
+    def __xor__(self, o): return _ar.compare(self, o, "logical_xor")
+    def __invert__(self): return _ar.logical_not(self)
+
     # -- elementwise --------------------------------------------------------
     def exp(self): return _un.exp(self)
     def log(self): return _un.log(self)
@@ -216,6 +222,8 @@ class Tensor:
     def relu(self): return _un.relu(self)
     def gelu(self): return _un.gelu(self)
     def abs(self): return _un.abs(self)
+    def sin(self): return _un.sin(self)
+    def cos(self): return _un.cos(self)
     def clip(self, min=None, max=None): return _ar.clip(self, min, max)
     clamp = clip
 

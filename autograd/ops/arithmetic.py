@@ -46,7 +46,7 @@ class Mul(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        return gy * b, gy * a
+        return (gy * b if a.requires_grad else None), (gy * a if b.requires_grad else None)
 
 
 class Div(Function):
@@ -141,9 +141,10 @@ class Where(Function):
         return self.xp.where(cond, a, b)
 
     def backward(self, gy):
-        cond = self.inputs[0]
+        cond, a, b = self.inputs
         zero = as_tensor(0, gy)
-        return None, Where()(cond, gy, zero), Where()(cond, zero, gy)
+        return (None, Where()(cond, gy, zero) if a.requires_grad else None,
+                Where()(cond, zero, gy) if b.requires_grad else None)
 
 
 class Clip(Function):
@@ -224,6 +225,11 @@ def compare(a, b, how: str) -> Tensor:
     a, b = pair(a, b)
     xp = backend.array_module(a.data, b.data)
     return constant(getattr(xp, how)(a.data, b.data))
+
+
+def logical_not(x) -> Tensor:
+    from .. import backend
+    return constant(backend.array_module(x.data).logical_not(x.data))
 
 
 def _is_number(v) -> bool:

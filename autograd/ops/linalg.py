@@ -56,5 +56,42 @@ class Matmul(Function):
         return ga, gb
 
 
+class Linear(Function):
+    """y = x @ weight.T + bias with PyTorch's (out_features, in_features)
+    weight; leading dimensions of x are folded into one matrix product."""
+    samples = (Sample(Floats((3, 4)), Floats((5, 4)), Floats((5,))),
+               Sample(Floats((2, 3, 4)), Floats((2, 4)), Floats((2,))),
+               Sample(Floats((4,)), Floats((3, 4))))
+
+    def forward(self, x, weight, bias=None):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise OpError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of "
+                          f"shape {tuple(weight.shape)} (expected (..., {weight.shape[-1]}) "
+                          "for a weight (out_features, in_features))")
+        if bias is not None and bias.shape != (weight.shape[0],):
+            raise OpError(f"linear: bias of shape {tuple(bias.shape)} does not fit a weight "
+                          f"of shape {tuple(weight.shape)}")
+        y = self.xp.matmul(x.reshape(-1, x.shape[-1]), weight.T)      # (N, out)
+        if bias is not None:
+            y += bias
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    def backward(self, gy):
+        x, weight = self.inputs[:2]
+        n_out, n_in = weight.shape
+        g2 = gy.reshape((-1, n_out))                                  # (N, out)
+        gx = (g2 @ weight).reshape(x.shape) if x.requires_grad else None
+        gw = g2.T @ x.reshape((-1, n_in)) if weight.requires_grad else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        gb = g2.sum(axis=0) if self.inputs[2].requires_grad else None
+        return gx, gw, gb
+
+
 def matmul(a, b):
     return Matmul()(*pair(a, b))
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, as PyTorch's F.linear."""
+    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)

@@ -85,6 +85,26 @@ class Abs(Function):
         return gy * constant(self.xp.sign(self.inputs[0].data))
 
 
+class Sin(Function):
+    samples = _ANY
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        return gy * self.inputs[0].cos()
+
+
+class Cos(Function):
+    samples = _ANY
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        return -gy * self.inputs[0].sin()
+
+
 _GELU_K = math.sqrt(2.0 / math.pi)
 _GELU_A = 0.044715
 
@@ -113,3 +133,5 @@ def sigmoid(x): return Sigmoid()(x)
 def relu(x): return Relu()(x)
 def abs(x): return Abs()(x)
 def gelu(x): return Gelu()(x)
+def sin(x): return Sin()(x)
+def cos(x): return Cos()(x)

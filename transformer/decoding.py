@@ -1,0 +1,113 @@
+"""Autoregressive decoding: greedy and beam search, batched, with the
+key/value cache so that each step runs the decoder on one new position.
+
+Both return token ids after <bos>: each row ends with its <eos> (when one
+was produced within ``max_len`` steps) and is padded with ``pad_id`` after.
+"""
+from __future__ import annotations
+
+import autograd as ag
+
+
+def _steps(model, max_len):
+    limit = model.config.max_len - 1          # the decoder input also holds <bos>
+    return limit if max_len is None else min(max_len, limit)
+
+
+def _step_logits(model, memory, src_mask, seqs, cache, xp):
+    """Logits of the next token for every row: (rows, vocab) array."""
+    new = seqs[:, -1:] if cache is not None else seqs                 # (rows, 1 or T)
+    logits = model.decode(memory, src_mask, ag.Tensor._make(new), cache)
+    return logits.data[:, -1]                                         # (rows, vocab)
+
+
+@ag.no_grad()
+def greedy_decode(model, src, bos_id, eos_id, max_len=None, use_cache=True):
+    """The most probable next token at each step. Returns (B, L) int64 ids."""
+    was_training = model.training
+    model.eval()
+    try:
+        memory, src_mask = model.encode(src)
+        xp = ag.backend.array_module(memory.data)
+        B, pad = memory.shape[0], model.config.pad_id
+        with ag.backend.on_device(memory.device):
+            seqs = xp.full((B, 1), bos_id, dtype=ag.int64)
+            done = xp.zeros(B, dtype=bool)
+        cache = model.new_cache() if use_cache else None
+        for _ in range(_steps(model, max_len)):
+            nxt = _step_logits(model, memory, src_mask, seqs, cache, xp).argmax(axis=-1)
+            nxt = xp.where(done, pad, nxt)                            # finished rows pad
+            seqs = xp.concatenate([seqs, nxt[:, None]], axis=1)
+            done |= nxt == eos_id
+            if bool(done.all()):
+                break
+        return ag.Tensor._make(seqs[:, 1:])
+    finally:
+        model.train(was_training)
+
+
+def length_penalty(length, alpha):
+    """GNMT's ((5 + length) / 6) ** alpha (Wu et al. 2016); alpha = 0 disables it."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+def _reorder_cache(cache, rows):
+    """Keep the self-attention keys/values of the surviving beams."""
+    for layer in cache["layers"]:
+        own = layer["self"]
+        if "k" in own:
+            own["k"] = own["k"][rows]
+            own["v"] = own["v"][rows]
+
+
+@ag.no_grad()
+def beam_search(model, src, bos_id, eos_id, beam_size=4, max_len=None, alpha=0.6,
+                use_cache=True):
+    """Keep the ``beam_size`` most probable prefixes per sentence; a finished
+    beam (it produced <eos>) stays, extended by padding at no cost. The
+    winner maximises log-probability / length_penalty(length, alpha).
+    Returns (ids (B, L) int64, scores (B,) normalised log-probabilities)."""
+    was_training = model.training
+    model.eval()
+    try:
+        memory, src_mask = model.encode(src)
+        xp = ag.backend.array_module(memory.data)
+        B, K, pad = memory.shape[0], beam_size, model.config.pad_id
+        with ag.backend.on_device(memory.device):
+            per_beam = xp.repeat(xp.arange(B), K)                      # (B*K,) sentence of each row
+            seqs = xp.full((B * K, 1), bos_id, dtype=ag.int64)
+            scores = xp.zeros((B, K), dtype=ag.float64)
+            scores[:, 1:] = -xp.inf                  # step 1 expands beam 0 only (no duplicates)
+            finished = xp.zeros(B * K, dtype=bool)
+            lengths = xp.zeros(B * K, dtype=ag.float64)
+            first_of = (xp.arange(B) * K)[:, None]                     # (B, 1)
+        memory = memory[ag.Tensor._make(per_beam)]                     # (B*K, T_src, d_model)
+        src_mask = src_mask[ag.Tensor._make(per_beam)]
+        cache = model.new_cache() if use_cache else None
+        for _ in range(_steps(model, max_len)):
+            logits = _step_logits(model, memory, src_mask, seqs, cache, xp)   # (B*K, V)
+            logp = ag.log_softmax(ag.Tensor._make(logits.astype(ag.float64))).data
+            V = logp.shape[1]
+            logp[finished] = -xp.inf
+            logp[finished, pad] = 0.0                                  # finished: pad, free
+            total = (scores.reshape(B * K, 1) + logp).reshape(B, K * V)
+            top = xp.argpartition(-total, K - 1, axis=1)[:, :K]        # (B, K) unordered best
+            order = xp.argsort(-xp.take_along_axis(total, top, axis=1), axis=1)
+            top = xp.take_along_axis(top, order, axis=1)               # (B, K) best first
+            rows = (first_of + top // V).reshape(-1)                   # (B*K,) surviving beams
+            tokens = (top % V).reshape(-1)
+            scores = xp.take_along_axis(total, top, axis=1)
+            lengths = lengths[rows] + ~finished[rows]
+            finished = finished[rows] | (tokens == eos_id)
+            seqs = xp.concatenate([seqs[rows], tokens[:, None]], axis=1)
+            if cache is not None:
+                _reorder_cache(cache, ag.Tensor._make(rows))
+            if bool(finished.all()):
+                break
+        normalised = scores / length_penalty(lengths.reshape(B, K), alpha)
+        best = normalised.argmax(axis=1)                               # (B,)
+        pick = (xp.arange(B) * K + best)
+        return (ag.Tensor._make(seqs[pick, 1:]),
+                ag.Tensor._make(xp.take_along_axis(normalised, best[:, None], axis=1)[:, 0]))
+    finally:
+        model.train(was_training)
