@@ -14,6 +14,8 @@ from .tensor import (Tensor, arange, full, ones, ones_like, rand, randint, randn
 from .function import Function, OpError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .engine import grad
+from . import functional
+from .activation_checkpoint import checkpoint
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops.arithmetic import add, clip, div, maximum, minimum, mul, neg, pow, sub, where
 from .ops.unary import abs, cos, exp, gelu, log, relu, sigmoid, sin, sqrt, tanh

@@ -17,8 +17,9 @@ from .module import Module, Parameter, StateDictError
 from .normalization import LayerNorm
 from .serialization import CheckpointError, load, save
 from .stateless import functional_call
+from .checkpointing import checkpoint
 
 __all__ = ["Module", "Parameter", "StateDictError", "Linear", "Embedding", "LayerNorm",
            "Dropout", "ReLU", "GELU", "Tanh", "Sigmoid", "Softmax", "Sequential", "ModuleList",
            "CrossEntropyLoss", "MSELoss", "cross_entropy", "mse_loss", "clip_grad_norm_",
-           "save", "load", "CheckpointError", "functional_call", "init", "optim", "functional"]
+           "save", "load", "CheckpointError", "functional_call", "checkpoint", "init", "optim", "functional"]
