@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import backend
 from .function import Function
-from .grad_mode import set_grad_enabled
+from .grad_mode import set_grad_enabled, state
 from .tensor import Tensor
 
 # A list here makes every backward append each op it visits, in order (for
@@ -149,35 +149,102 @@ def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
     for t, g in zip(roots, seeds):
         _accumulate(pending, t, g)
     log = visit_log
-    with set_grad_enabled(create_graph):
-        for fn in order:
-            gys = []
-            for ref in fn.outputs:
-                out = ref()
-                entry = pending.get(id(out)) if out is not None else None
-                if entry is not None and (wanted is None or id(out) not in wanted):
-                    del pending[id(out)]
-                if entry is not None and out._retain_grad:
-                    out.grad = entry[1] if out.grad is None else out.grad + entry[1]
-                gys.append(None if entry is None else entry[1])
-            if all(g is None for g in gys):
-                continue
-            if log is not None:
-                log.append(fn)
-            gxs = fn.backward(*gys)
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
-            inputs = fn.inputs
-            if len(gxs) != len(inputs):
-                raise RuntimeError(f"{fn.name}.backward returned {len(gxs)} gradients for "
-                                   f"{len(inputs)} inputs")
-            for x, gx in zip(inputs, gxs):
-                if gx is not None and x._requires_grad:
-                    _accumulate(pending, x, _fit(gx, x, fn))
-            if not retain_graph:
-                fn.inputs = None
-                fn.saved = None
+    anomaly = state.anomaly
+    outer_scope = state.scope
+    try:
+        with set_grad_enabled(create_graph):
+            for fn in order:
+                gys = []
+                for ref in fn.outputs:
+                    out = ref()
+                    entry = pending.get(id(out)) if out is not None else None
+                    if entry is None:
+                        gys.append(None)
+                        continue
+                    if wanted is None or id(out) not in wanted:
+                        del pending[id(out)]
+                    g = entry[1]
+                    if out._hooks:
+                        g = _run_hooks(out, g)
+                        if wanted is not None and id(out) in wanted:
+                            pending[id(out)] = (out, g)
+                    if out._retain_grad:
+                        out.grad = g if out.grad is None else out.grad + g
+                    gys.append(g)
+                if all(g is None for g in gys):
+                    continue
+                _check_versions(fn)
+                if log is not None:
+                    log.append(fn)
+                state.scope = fn.module_path     # ops a create_graph backward records
+                if anomaly:
+                    state.anomaly = False    # judge the op by its gradients, not its parts
+                    try:
+                        gxs = fn.backward(*gys)
+                    finally:
+                        state.anomaly = True
+                else:
+                    gxs = fn.backward(*gys)
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+                inputs = fn.inputs
+                if len(gxs) != len(inputs):
+                    raise RuntimeError(f"{fn.name}.backward returned {len(gxs)} gradients for "
+                                       f"{len(inputs)} inputs")
+                for i, (x, gx) in enumerate(zip(inputs, gxs)):
+                    if gx is not None and x._requires_grad:
+                        gx = _fit(gx, x, fn)
+                        if anomaly:
+                            from .anomaly import check_gradient
+                            check_gradient(fn, i, gx)
+                        _accumulate(pending, x, gx)
+                if not retain_graph:
+                    fn.inputs = None
+                    fn.saved = None
+    finally:
+        state.scope = outer_scope
+    for key, (t, g) in list(pending.items()):   # leaves (and wanted tensors) are complete now
+        if t._hooks and t.grad_fn is None:
+            pending[key] = (t, _run_hooks(t, g))
     return pending
+
+
+def _run_hooks(t, g):
+    """Each hook sees the gradient; one that returns a tensor replaces it."""
+    for hook in list(t._hooks.values()):
+        result = hook(g)
+        if result is not None:
+            if not isinstance(result, Tensor) or result.shape != g.shape:
+                raise RuntimeError(f"a hook on tensor{t._label()} of shape {t.shape} returned "
+                                   f"{getattr(result, 'shape', type(result).__name__)}; "
+                                   "a hook must return None or a gradient of the same shape")
+            g = result
+    return g
+
+
+def _check_versions(fn):
+    """An input (or the output) this op's backward reads must not have been
+    changed in place since the forward: its gradient would be silently wrong."""
+    inputs, versions = fn.inputs, fn._versions
+    for i in (range(len(inputs)) if fn.saved_inputs is None else fn.saved_inputs):
+        t = inputs[i]
+        if t._version != versions[i]:
+            _stale(fn, t, f"input {i}", versions[i])
+    if fn.saves_output:
+        for ref in fn.outputs:
+            out = ref()
+            if out is not None and out._version != 0:
+                _stale(fn, out, "output", 0)
+
+
+def _stale(fn, t, which, saved_version):
+    name = f" '{t.name}'" if t.name else ""
+    raise RuntimeError(
+        f"{fn.name}{_where(fn)} saved its {which}, tensor{name} of shape {t.shape}, for "
+        f"backward at version {saved_version}, but it has been modified in place since "
+        f"(now version {t._version}): its gradient would be wrong. Typical cause: an optimizer "
+        "step (or another in-place change) between forward and backward; run backward first, "
+        "or recompute the forward after the change.")
 
 
 def _accumulate(pending, t, g):

@@ -21,6 +21,11 @@ class OpError(ValueError):
 class Function:
     registry: dict[str, type] = {}
     samples: tuple = ()
+    # Which inputs' values backward reads (indices; None: all) and whether it
+    # reads the output: an in-place change of those after the forward is an
+    # error at backward time (see the version check in the engine).
+    saved_inputs: tuple | None = None
+    saves_output: bool = False
     # Attributes the framework sets; everything else public on an op is a setting.
     _RESERVED = frozenset({"xp", "inputs", "outputs", "saved", "module_path"})
 
@@ -57,8 +62,14 @@ class Function:
                              record, self if record else None) for y in outs)
         if record:
             self.inputs = inputs
+            self._versions = [t._version for t in inputs]
             self.outputs = tuple(weakref.ref(r) for r in results)
             self.module_path = state.scope
+        if state.anomaly:
+            from . import anomaly
+            self.module_path = state.scope
+            self._stack = anomaly.capture_stack()
+            anomaly.check_outputs(self, results)
         return results if multi else results[0]
 
     def forward(self, *arrays):

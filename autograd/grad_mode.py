@@ -8,6 +8,7 @@ import functools
 class _State:
     grad_enabled = True   # record ops that touch tensors requiring grad
     scope = ""            # dotted path of the innermost running nn.Module
+    anomaly = False       # check every output and gradient for NaN/Inf (detect_anomaly)
 
 
 state = _State()

@@ -11,7 +11,7 @@ from .grad_mode import state
 
 class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name",
-                 "_retain_grad", "_version", "__weakref__")
+                 "_retain_grad", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None        # ndarray (op) Tensor defers to Tensor's reflected op
     __array_priority__ = 1000
 
@@ -26,6 +26,7 @@ class Tensor:
         self.name = name
         self._retain_grad = False
         self._version = 0
+        self._hooks = None
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -40,6 +41,7 @@ class Tensor:
         t.name = None
         t._retain_grad = False
         t._version = 0
+        t._hooks = None
         return t
 
     # -- what it is ---------------------------------------------------------
@@ -181,6 +183,73 @@ class Tensor:
         self._retain_grad = True
         return self
 
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is complete, during
+        backward; returning a tensor replaces the gradient. Returns a handle
+        whose ``remove()`` takes the hook off."""
+        if not self._requires_grad:
+            raise RuntimeError(f"register_hook: tensor{self._label()} does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        key = object()
+        self._hooks[key] = hook
+        return _HookHandle(self._hooks, key)
+
+    # -- in place (bump the version, so a stale saved tensor is caught) -----
+    def _in_place(self, what, value=None):
+        if self._requires_grad and state.grad_enabled:
+            raise RuntimeError(
+                f"{what}: in-place change of tensor{self._label()} (shape {self.shape}), which "
+                "requires grad, while recording; do it under `with autograd.no_grad():` (as "
+                "optimizers do) or use the out-of-place op")
+        self._version += 1
+        if value is None:
+            return None
+        if isinstance(value, Tensor):
+            return value.data
+        return backend.scalar_like(value, self.data) if backend.is_scalar(value) else \
+            backend.asarray(value, dtype=self.dtype, device=self.device)
+
+    def add_(self, other):
+        self.data += self._in_place("add_", other)
+        return self
+
+    def sub_(self, other):
+        self.data -= self._in_place("sub_", other)
+        return self
+
+    def mul_(self, other):
+        self.data *= self._in_place("mul_", other)
+        return self
+
+    def div_(self, other):
+        self.data /= self._in_place("div_", other)
+        return self
+
+    def zero_(self):
+        self._in_place("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self.data[...] = self._in_place("fill_", value)
+        return self
+
+    def copy_(self, src):
+        self.data[...] = self._in_place("copy_", src)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._in_place("clamp_")
+        backend.array_module(self.data).clip(self.data, min, max, out=self.data)
+        return self
+
+    def __setitem__(self, index, value):
+        value = self._in_place("__setitem__", value)
+        if isinstance(index, Tensor):
+            index = index.data
+        self.data[index] = value
+
     # -- arithmetic (NumPy broadcasting; Python scalars take our dtype) -----
     def __add__(self, o): return _ar.add(self, o)
     def __radd__(self, o): return _ar.add(o, self)
@@ -275,6 +344,14 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+
+class _HookHandle:
+    def __init__(self, table, key):
+        self._table, self._key = table, key
+
+    def remove(self):
+        self._table.pop(self._key, None)
 
 
 def _shape_arg(args):

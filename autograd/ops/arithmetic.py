@@ -19,6 +19,7 @@ _AWAY = dict(low=0.5, high=1.5, signed=True)
 
 
 class Add(Function):
+    saved_inputs = ()
     samples = _BINARY_SAMPLES
 
     def forward(self, a, b):
@@ -29,6 +30,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    saved_inputs = ()
     samples = _BINARY_SAMPLES
 
     def forward(self, a, b):
@@ -64,6 +66,7 @@ class Div(Function):
 
 
 class Neg(Function):
+    saved_inputs = ()
     samples = (Sample(Floats((3, 4))),)
 
     def forward(self, x):
@@ -97,6 +100,7 @@ class PowScalar(Function):
 
 class Pow(Function):
     """a ** b with a tensor exponent (a > 0 where b needs a gradient)."""
+    saves_output = True
     samples = (Sample(Floats((3, 4), 0.5, 2.0), Floats((3, 4))),
                Sample(Floats((2, 3), 0.5, 2.0), Floats((3,))))
 
@@ -134,6 +138,7 @@ class Minimum(Maximum):
 
 class Where(Function):
     """where(cond, a, b): a where cond holds, b elsewhere (cond gets no grad)."""
+    saved_inputs = (0,)
     samples = (Sample(Bools((3, 4)), Floats((3, 4)), Floats((3, 4))),
                Sample(Bools((3, 4)), Floats((4,)), Floats(())))
 

@@ -14,6 +14,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class CrossEntropy(Function):
+    saved_inputs = (0, 1)
     samples = (Sample(Floats((4, 5), -2, 2), Ints((4,), high=5)),
                Sample(Floats((2, 3, 4), -2, 2), Ints((2, 3), high=4), ignore_index=0,
                       label_smoothing=0.1),

@@ -21,6 +21,7 @@ def check_ids(ids, num, op, what="ids"):
 
 class Embedding(Function):
     """weight[ids]; with ``padding_idx``, positions holding it read zeros."""
+    saved_inputs = (0,)
     samples = (Sample(Ints((2, 3), high=5), Floats((5, 4))),
                Sample(Ints((6,), high=3), Floats((3, 2)), padding_idx=1))
 
@@ -46,6 +47,7 @@ class Embedding(Function):
 class EmbeddingBackward(Function):
     """The weight gradient: zeros (num, dim) with gy's rows added at ids
     (repeated ids add up); the padding row gets none."""
+    saved_inputs = (0,)
     samples = (Sample(Ints((2, 3), high=4), Floats((2, 3, 2)), num=4),
                Sample(Ints((5,), high=3), Floats((5, 2)), num=3, padding_idx=0))
 

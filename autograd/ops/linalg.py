@@ -59,6 +59,7 @@ class Matmul(Function):
 class Linear(Function):
     """y = x @ weight.T + bias with PyTorch's (out_features, in_features)
     weight; leading dimensions of x are folded into one matrix product."""
+    saved_inputs = (0, 1)
     samples = (Sample(Floats((3, 4)), Floats((5, 4)), Floats((5,))),
                Sample(Floats((2, 3, 4)), Floats((2, 4)), Floats((2,))),
                Sample(Floats((4,)), Floats((3, 4))))

@@ -41,6 +41,7 @@ class _Reduction(Function, abstract=True):
 
 
 class Sum(_Reduction):
+    saved_inputs = ()
     samples = _AXES_SAMPLES
 
     def forward(self, x):
@@ -51,6 +52,7 @@ class Sum(_Reduction):
 
 
 class Mean(_Reduction):
+    saved_inputs = ()
     samples = _AXES_SAMPLES
 
     def forward(self, x):
@@ -63,6 +65,7 @@ class Mean(_Reduction):
 
 class Max(_Reduction):
     """Max over axes; ties share the gradient evenly."""
+    saves_output = True
     samples = _AXES_SAMPLES
     _pick = "max"
 
@@ -105,6 +108,7 @@ class Var(_Reduction):
 
 class LogSumExp(_Reduction):
     """log(sum(exp(x))) computed without overflow (shifted by the max)."""
+    saves_output = True
     samples = _AXES_SAMPLES
 
     def forward(self, x):
@@ -126,6 +130,7 @@ class LogSumExp(_Reduction):
 
 class SumTo(Function):
     """Sum a broadcast array back down to ``shape`` (the engine's un-broadcast)."""
+    saved_inputs = ()
     samples = (Sample(Floats((2, 3, 4)), shape=(3, 1)), Sample(Floats((3, 4)), shape=(4,)),
                Sample(Floats((3, 4)), shape=()))
 

@@ -10,6 +10,7 @@ from .common import as_tensor, normalize_axis, normalize_axes
 
 
 class Reshape(Function):
+    saved_inputs = ()
     samples = (Sample(Floats((3, 4)), shape=(2, 6)), Sample(Floats((2, 3, 2)), shape=(-1,)),
                Sample(Floats((6,)), shape=(1, 6, 1)))
 
@@ -29,6 +30,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     """Permute axes (None reverses them, as NumPy's ``.T``)."""
+    saved_inputs = ()
     samples = (Sample(Floats((3, 4))), Sample(Floats((2, 3, 4)), axes=(1, 2, 0)))
 
     def __init__(self, axes=None):
@@ -54,6 +56,7 @@ class Transpose(Function):
 
 
 class BroadcastTo(Function):
+    saved_inputs = ()
     samples = (Sample(Floats((3, 1)), shape=(2, 3, 4)), Sample(Floats((4,)), shape=(3, 4)))
 
     def __init__(self, shape):
@@ -91,6 +94,7 @@ def _is_advanced(index) -> bool:
 
 class GetItem(Function):
     """x[index]: slices, integers, None, Ellipsis, integer and boolean arrays."""
+    saved_inputs = ()
     samples = (Sample(Floats((4, 5)), index=(slice(1, 3), slice(None, None, 2))),
                Sample(Floats((4, 3)), index=([0, 2, 2, 3],)),            # repeats add up
                Sample(Floats((3, 4)), index=(Ellipsis, [1, 0])),
@@ -115,6 +119,7 @@ class GetItem(Function):
 
 class GetItemBackward(Function):
     """Zeros of ``shape`` with ``gy`` added at ``index`` (repeats accumulate)."""
+    saved_inputs = ()
     samples = (Sample(Floats((2, 3)), index=(slice(0, 2), slice(1, 4)), shape=(4, 4)),
                Sample(Floats((3,)), index=([0, 2, 0],), shape=(4,)))
 
@@ -144,6 +149,7 @@ class GetItemBackward(Function):
 
 
 class Concatenate(Function):
+    saved_inputs = ()
     samples = (Sample(Floats((2, 3)), Floats((4, 3))),
                Sample(Floats((2, 1)), Floats((2, 3)), Floats((2, 2)), axis=1))
 
@@ -169,6 +175,7 @@ class Concatenate(Function):
 
 
 class Stack(Function):
+    saved_inputs = ()
     samples = (Sample(Floats((2, 3)), Floats((2, 3))),
                Sample(Floats((3,)), Floats((3,)), Floats((3,)), axis=1))
 
@@ -190,6 +197,7 @@ class Stack(Function):
 
 class Split(Function):
     """Split into pieces at ``indices`` (a list), or into N equal ``sections``."""
+    saved_inputs = ()
     samples = (Sample(Floats((5, 3)), indices_or_sections=[1, 3]),
                Sample(Floats((2, 6)), indices_or_sections=3, axis=1))
 
@@ -217,6 +225,7 @@ class Split(Function):
 
 class AsType(Function):
     """Cast to ``dtype``; the gradient is cast back."""
+    saved_inputs = ()
     samples = (Sample(Floats((3, 4)), dtype="float64"),)
 
     def __init__(self, dtype):
@@ -231,6 +240,7 @@ class AsType(Function):
 
 class ToDevice(Function):
     """Copy to another device; the gradient is copied back."""
+    saved_inputs = ()
     samples = (Sample(Floats((3, 4)), device="cpu"),)
 
     def __init__(self, device):

@@ -12,6 +12,8 @@ _SAMPLES = (Sample(Floats((3, 5), -2, 2)), Sample(Floats((2, 3, 4), -2, 2), axis
 
 
 class Softmax(Function):
+    saved_inputs = ()
+    saves_output = True
     samples = _SAMPLES
 
     def __init__(self, axis=-1):
@@ -46,6 +48,8 @@ class SoftmaxBackward(FusedGrad):
 
 
 class LogSoftmax(Function):
+    saved_inputs = ()
+    saves_output = True
     samples = _SAMPLES
 
     def __init__(self, axis=-1):

@@ -13,6 +13,8 @@ _AWAY_FROM_KINK = (Sample(Floats((3, 4), 0.1, 1.0, signed=True)),)
 
 
 class Exp(Function):
+    saved_inputs = ()
+    saves_output = True
     samples = _ANY
 
     def forward(self, x):
@@ -33,6 +35,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saved_inputs = ()
+    saves_output = True
     samples = _POSITIVE
 
     def forward(self, x):
@@ -43,6 +47,8 @@ class Sqrt(Function):
 
 
 class Tanh(Function):
+    saved_inputs = ()
+    saves_output = True
     samples = _ANY
 
     def forward(self, x):
@@ -54,6 +60,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saved_inputs = ()
+    saves_output = True
     samples = _ANY
 
     def forward(self, x):

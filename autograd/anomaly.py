@@ -1,0 +1,133 @@
+"""Anomaly mode: find the first op that makes a NaN or an Inf.
+
+    with autograd.detect_anomaly():
+        loss = model(x).sum()
+        loss.backward()
+
+checks every forward output and every backward gradient, and raises at the
+first non-finite one, naming the op, the module that made it and the source
+line where it was created (the stack is captured only in this mode, so
+normal runs pay nothing). Reporters (``reporters``) may add to the error:
+``tools`` registers one that draws the failing node's neighbourhood.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+from . import backend
+from .grad_mode import state
+
+# Callables (error) -> str | None, run when an anomaly is raised; a string
+# they return is appended to the message (e.g. "picture: anomaly.svg").
+reporters = []
+
+_FRAMEWORK = tuple(os.path.dirname(os.path.abspath(p)) + os.sep for p in (
+    __file__, os.path.join(os.path.dirname(__file__), "..", "nn", "x"),
+    os.path.join(os.path.dirname(__file__), "..", "transformer", "x")))
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or Inf, where it first appeared."""
+
+    def __init__(self, message, function=None, tensor=None):
+        super().__init__(message)
+        self.function = function
+        self.tensor = tensor
+
+
+class detect_anomaly:
+    """Context manager (and decorator) turning anomaly mode on."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = state.anomaly
+        state.anomaly = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        state.anomaly = self._prev
+        return False
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def capture_stack():
+    """The creation stack of an op, innermost last, without autograd's frames."""
+    frames = traceback.extract_stack()[:-2]
+    return [f for f in frames if not os.path.abspath(f.filename).startswith(_FRAMEWORK[0])]
+
+
+def _user_frame(stack):
+    """The innermost frame outside the framework (autograd, nn, transformer)."""
+    for frame in reversed(stack):
+        if not os.path.abspath(frame.filename).startswith(_FRAMEWORK):
+            return frame
+    return stack[-1] if stack else None
+
+
+def describe(fn) -> str:
+    """'Softmax in module 'encoder.layers.0.self_attn', created at file:line `code`'."""
+    where = f" in module '{fn.module_path}'" if getattr(fn, "module_path", "") else ""
+    stack = getattr(fn, "_stack", None)
+    if not stack:
+        return (f"{fn.name}{where} (creation line not recorded: run the forward pass inside "
+                "detect_anomaly() too)")
+    inner, user = stack[-1], _user_frame(stack)
+    text = f"{fn.name}{where}, created at {inner.filename}:{inner.lineno} `{inner.line}`"
+    if user is not None and user is not inner:
+        text += f", called from {user.filename}:{user.lineno} `{user.line}`"
+    return text
+
+
+def _non_finite(array) -> str | None:
+    if array.dtype.kind not in "fc":
+        return None
+    xp = backend.array_module(array)
+    if bool(xp.isfinite(array).all()):
+        return None
+    kinds = []
+    if bool(xp.isnan(array).any()):
+        kinds.append("NaN")
+    if bool(xp.isinf(array).any()):
+        kinds.append("Inf")
+    return "/".join(kinds)
+
+
+def _raise(message, fn, tensor):
+    error = AnomalyError(message, fn, tensor)
+    extra = []
+    for report in reporters:
+        try:
+            note = report(error)
+        except Exception as e:  # a failing reporter must not hide the anomaly
+            note = f"(reporter {getattr(report, '__name__', report)} failed: {e})"
+        if note:
+            extra.append(note)
+    if extra:
+        error.args = (message + "\n" + "\n".join(extra),)
+    raise error
+
+
+def check_outputs(fn, outputs):
+    """After a forward: raise if an output holds NaN/Inf (inputs were finite,
+    or an earlier op would have raised)."""
+    for i, out in enumerate(outputs):
+        bad = _non_finite(out.data)
+        if bad:
+            _raise(f"anomaly: {bad} in the forward output {i} (shape {out.shape}) of "
+                   f"{describe(fn)}", fn, out)
+
+
+def check_gradient(fn, index, grad):
+    """After a backward: raise if the gradient of input ``index`` is not finite."""
+    bad = _non_finite(grad.data)
+    if bad:
+        _raise(f"anomaly: {bad} in the gradient that the backward of {describe(fn)} "
+               f"computed for its input {index} (shape {grad.shape})", fn, grad)
