@@ -15,6 +15,7 @@ from .function import Function, OpError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .engine import grad
 from .anomaly import AnomalyError, detect_anomaly
+from .audit import check_graph
 from . import functional
 from .activation_checkpoint import checkpoint
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

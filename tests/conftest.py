@@ -31,3 +31,12 @@ def device(request):
     """Each device the test should run on; cuda is skipped without a GPU."""
     skip_unless_device(request.param)
     return request.param
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _anomaly_pictures_in_a_temporary_folder(tmp_path_factory):
+    """Importing tools installs a reporter that draws anomaly pictures into
+    the working folder; in tests they go to a temporary one."""
+    from tools import anomaly_picture
+    anomaly_picture.folder = str(tmp_path_factory.mktemp("anomaly-pictures"))
+    yield

@@ -36,13 +36,14 @@ FORMATS = (".dot", ".gv", ".svg", ".png", ".pdf")
 
 
 def build_graph(outputs, model=None, backward=False, depth=None, show_order=False,
-                order=None, base=None):
+                order=None, base=None, audit=None):
     """The ``tools.graph_data.Graph`` that ``draw`` draws (same arguments)."""
     if order is not None:
         show_order = True
     if show_order and order is None:
         order = backward_order.planned(outputs)
-    graph = walk(outputs, model=model, order=order if show_order else None, base=base)
+    graph = walk(outputs, model=model, order=order if show_order else None, base=base,
+                 audit=audit)
     if backward or show_order:
         graph = add_backward(graph)
     if depth is not None:
@@ -51,7 +52,7 @@ def build_graph(outputs, model=None, backward=False, depth=None, show_order=Fals
 
 
 def draw(outputs, model=None, backward=False, depth=None, show_order=False, order=None,
-         base=None, title=None, rankdir="TB"):
+         base=None, audit=None, title=None, rankdir="TB"):
     """A ``graphviz.Digraph`` of the graph that produced ``outputs``.
 
     model: the ``nn.Module`` that ran: parameters get their dotted paths, and
@@ -68,8 +69,10 @@ def draw(outputs, model=None, backward=False, depth=None, show_order=False, orde
     base: the outputs of the forward pass when ``outputs`` are gradients
         made with ``create_graph=True``: ops the backward pass recorded are
         shaded apart from the forward ones.
+    audit: a report of ``autograd.check_graph(outputs)``: each op is coloured
+        green (its gradient matches finite differences) or red (it does not).
     """
-    graph = build_graph(outputs, model, backward, depth, show_order, order, base)
+    graph = build_graph(outputs, model, backward, depth, show_order, order, base, audit)
     return to_digraph(graph, title=title, rankdir=rankdir)
 
 

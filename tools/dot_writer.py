@@ -20,7 +20,8 @@ INSTALL_HINT = ("install Graphviz to render: `apt-get install graphviz` (the `do
 
 RED = "#c0392b"
 _FILL = {"op": "#dbe9f6", "op_from_backward": "#fde9d9", "backward": "#f4cccc",
-         "parameter": "#fff2cc", "input": "#d9ead3", "tensor": "#ffffff", "module": "#e6e6e6"}
+         "parameter": "#fff2cc", "input": "#d9ead3", "tensor": "#ffffff", "module": "#e6e6e6",
+         "audit_ok": "#b7e1b1", "audit_fail": "#f08080", "audit_skipped": "#e0e0e0"}
 _CLUSTER_FILL = ("#f7f7f7", "#ececec")
 _MAX_TEXT = 60
 
@@ -95,7 +96,16 @@ def _op_attrs(n):
     if n.from_backward:
         lines.append(("recorded by backward", "small"))
     fill = _FILL["op_from_backward" if n.from_backward else "op"]
-    return {"label": _html(lines), "shape": "box", "style": "rounded,filled", "fillcolor": fill}
+    if n.audit is not None:
+        status, error = n.audit
+        lines.append((f"check {status}" + (f", rel. err {error:.1e}" if status != "skipped"
+                                           else ""), "small"))
+        fill = _FILL["audit_" + status]
+    attrs = {"label": _html(lines), "shape": "box", "style": "rounded,filled", "fillcolor": fill}
+    if n.alarm:
+        lines.append((n.alarm, "small"))
+        attrs.update(label=_html(lines), fillcolor=_FILL["audit_fail"], color=RED, penwidth="2.5")
+    return attrs
 
 
 def _backward_attrs(n):

@@ -30,6 +30,8 @@ class Node:
     op: str | None = None          # backward node: id of its forward op
     order: int | None = None       # backward node: step at which backward visited it (1-based)
     from_backward: bool = False    # op recorded by a backward pass (create_graph=True)
+    audit: tuple | None = None     # op checked by autograd.check_graph: (status, worst rel. error)
+    alarm: str | None = None       # op flagged by anomaly mode (drawn red), e.g. "NaN in output"
     # tensors
     shape: tuple | None = None
     dtype: str | None = None

@@ -20,12 +20,13 @@ import math
 
 import autograd as ag
 import nn
+from autograd.graph import recorded_ops
 from autograd.tensor import Tensor
 
 from .graph_data import Edge, Graph, ModuleInfo, Node
 
 
-def walk(outputs, model=None, order=None, base=None) -> Graph:
+def walk(outputs, model=None, order=None, base=None, audit=None, max_depth=None) -> Graph:
     """Nodes and edges of the graph that produced ``outputs`` (a Tensor or a
     list of them).
 
@@ -38,19 +39,21 @@ def walk(outputs, model=None, order=None, base=None) -> Graph:
     base: output tensor(s) of an earlier graph (the forward pass of a
         ``create_graph=True`` gradient): ops not in it are flagged
         ``from_backward``.
+    audit: an ``autograd.check_graph`` report: each op gets its result.
+    max_depth: only the ops at most that many steps up from the outputs'.
     """
     outputs = as_tensor_list(outputs, "outputs")
     was_enabled = gc.isenabled()
     gc.disable()              # hundreds of thousands of new objects, none of them cyclic
     try:
-        return _walk(outputs, model, order, base)
+        return _walk(outputs, model, order, base, audit, max_depth)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _walk(outputs, model, order, base) -> Graph:
-    ops = ops_in_order(outputs)
+def _walk(outputs, model, order, base, audit, max_depth) -> Graph:
+    ops = ops_in_order(outputs, max_depth)
     op_ids = {fn: f"op{i}" for i, fn in enumerate(ops)}
     base_ops = set(ops_in_order(as_tensor_list(base, "base"))) if base is not None else None
     params = _parameter_names(model)
@@ -71,7 +74,8 @@ def _walk(outputs, model, order, base) -> Graph:
         op_id, path = op_ids[fn], fn.module_path
         nodes.append(Node(id=op_id, kind="op", label=fn.name, module=path,
                           settings={k: format_setting(v) for k, v in fn.settings().items()},
-                          from_backward=base_ops is not None and fn not in base_ops))
+                          from_backward=base_ops is not None and fn not in base_ops,
+                          audit=_audit_result(audit, fn)))
         for slot, x in enumerate(fn.inputs):
             entry = entry_of(x)
             entry[3].append(path)
@@ -94,29 +98,9 @@ def _walk(outputs, model, order, base) -> Graph:
     return graph
 
 
-def ops_in_order(outputs) -> list:
-    """The ops that produced ``outputs``, each after the ops that made its
-    inputs (forward order), found without recursion."""
-    seen = set()
-    post = []
-    for out in outputs:
-        fn = out.grad_fn
-        if fn is None or fn in seen:
-            continue
-        seen.add(fn)
-        stack = [(fn, iter(_inputs(fn)))]
-        while stack:
-            fn, it = stack[-1]
-            for x in it:
-                f = x.grad_fn
-                if f is not None and f not in seen:
-                    seen.add(f)
-                    stack.append((f, iter(_inputs(f))))
-                    break
-            else:
-                stack.pop()
-                post.append(fn)
-    return post
+def ops_in_order(outputs, max_depth=None) -> list:
+    """The ops that produced ``outputs``, in forward order (autograd's walk)."""
+    return recorded_ops(outputs, max_depth)
 
 
 def retain_all_grads(outputs) -> int:
@@ -192,15 +176,6 @@ def as_tensor_list(value, what) -> list:
     return items
 
 
-def _inputs(fn):
-    if fn.inputs is None:
-        where = f" in module '{fn.module_path}'" if getattr(fn, "module_path", "") else ""
-        raise RuntimeError(
-            f"graph walk: op {fn.name}{where} was freed by a backward() pass. Walk (or draw) "
-            "the graph before calling backward(), or call backward(retain_graph=True).")
-    return fn.inputs
-
-
 def _parameter_names(model):
     """id(parameter) -> every dotted name it has in the model (first is its own)."""
     if model is None:
@@ -233,6 +208,18 @@ def _common_path(paths) -> str:
             n += 1
         parts = parts[:n]
     return ".".join(parts)
+
+
+def _audit_result(audit, fn):
+    """("ok" | "fail" | "skipped", worst relative error) of an audited op."""
+    if audit is None:
+        return None
+    try:
+        check = audit[fn]
+    except KeyError:
+        return None
+    status = "skipped" if check.skipped else ("ok" if check.ok else "fail")
+    return status, check.max_relative
 
 
 def _tensor_node(node_id, t, fn, params, consumer_paths, is_output) -> Node:

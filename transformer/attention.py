@@ -52,7 +52,8 @@ class MultiHeadAttention(nn.Module):
         self.w_k = nn.Linear(d_model, d_model)
         self.w_v = nn.Linear(d_model, d_model)
         self.w_o = nn.Linear(d_model, d_model)
-        self.keep_weights = False     # set True to keep the last weights for plotting
+        self.keep_weights = False     # True: keep the last weights (for plotting);
+                                      # "grad": also their gradient after backward
         self.last_weights = None
 
     def _split_heads(self, x):
@@ -75,7 +76,9 @@ class MultiHeadAttention(nn.Module):
                 cache["k"], cache["v"] = k, v
         out, weights = scaled_dot_product_attention(
             q, k, v, mask, self.dropout, self.training)            # (B, h, T_q, d_k)
-        if self.keep_weights:
+        if self.keep_weights == "grad" and weights.requires_grad:
+            self.last_weights = weights.retain_grad()              # .grad after backward
+        elif self.keep_weights:
             self.last_weights = weights.detach()                   # (B, h, T_q, T_k)
         out = out.transpose(0, 2, 1, 3).reshape(B, T_q, self.d_model)  # (B, T_q, h * d_k)
         return self.w_o(out)

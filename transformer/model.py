@@ -91,7 +91,9 @@ class Transformer(nn.Module):
         return self.decoder.new_cache()
 
     def keep_attention_weights(self, keep=True):
-        """Make every attention block keep its last weights (``last_weights``)."""
+        """Make every attention block keep its last weights (``last_weights``);
+        ``keep="grad"`` keeps them in the graph so that after ``backward()``
+        ``last_weights.grad`` holds d loss / d weights."""
         from .attention import MultiHeadAttention
         for m in self.modules():
             if isinstance(m, MultiHeadAttention):

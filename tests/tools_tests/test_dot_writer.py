@@ -115,3 +115,25 @@ def test_lambda_and_html_like_names_render():
     y = x * 2.0
     y.name = ODD
     assert "<lambda>" in svg_text(render_svg(draw(y, backward=True)))
+
+
+def test_an_audit_colours_ops_by_pass_and_fail():
+    import autograd as ag
+    import nn
+    from autograd.function import Function
+    from tools.backprop_graph import draw
+
+    class _Off(Function, abstract=True):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            return gy * 2.2                      # wrong by 10%
+
+    ag.manual_seed(0)
+    lin = nn.Linear(2, 2).to(dtype=ag.float64)
+    loss = _Off()(lin(ag.randn(3, 2, dtype=ag.float64))).sum()
+    report = ag.check_graph(loss)
+    source = draw(loss, model=lin, audit=report).source
+    assert "check ok" in source and "check fail" in source
+    assert "#f08080" in source and "#b7e1b1" in source

@@ -1,6 +1,14 @@
-"""Tiny models and batches for the transformer tests."""
+"""Tiny models and batches for the transformer tests, and where Multi30k is."""
+import pathlib
+
 import autograd as ag
 import transformer as T
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# ../shared/data/multi30k beside the project (never copied into it), or shared/ in a checkout.
+MULTI30K = next((p for p in (ROOT.parent / "shared" / "data" / "multi30k",
+                             ROOT / "shared" / "data" / "multi30k") if p.is_dir()),
+                ROOT.parent / "shared" / "data" / "multi30k")
 
 PAD, BOS, EOS = 0, 1, 2
 

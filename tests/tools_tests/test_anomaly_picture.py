@@ -1,0 +1,29 @@
+"""Anomaly mode with tools imported: the error comes with a picture."""
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import autograd as ag
+import nn
+import tools  # noqa: F401  (installs the reporter)
+from tools import anomaly_picture
+
+
+def test_anomaly_error_names_a_picture_of_the_neighbourhood(tmp_path, monkeypatch):
+    monkeypatch.setattr(anomaly_picture, "folder", str(tmp_path))
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    with ag.no_grad():
+        model[0].bias.data[0] = -1e3
+    with ag.detect_anomaly(), pytest.raises(ag.AnomalyError) as info:
+        (model(ag.randn(2, 3)) + 0.0).log()
+    msg = str(info.value)
+    assert "picture of the failing op's neighbourhood" in msg
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and "Log" in files[0].name
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed: only the .dot file was written")
+    root = ET.parse(files[0]).getroot()
+    text = "".join(root.itertext())
+    assert "Log" in text and "NaN/Inf in its output" in text and "Relu" in text

@@ -1,0 +1,232 @@
+"""The training, translation and evaluation commands: smoke runs, exact
+resume, a save killed half-way, Ctrl-C, and bad input."""
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import nn
+from transformer import checkpoint, evaluate, train, translate
+
+from .helpers import MULTI30K, ROOT
+
+FAST = ["--task", "copy", "--task-size", "120", "--eval-size", "8", "--max-tokens", "300",
+        "--quiet", "--save-every", "0"]
+
+
+def _run(args, capsys):
+    rc = train.main(args)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "copy"
+    assert train.main(FAST + ["--epochs", "2", "--out", str(out)]) == 0
+    return out
+
+
+def test_a_smoke_run_writes_its_run_folder(trained_run):
+    names = sorted(os.listdir(trained_run))
+    assert names == ["best.npz", "last.npz", "loss.png", "metrics.jsonl", "settings.json"]
+    records = [json.loads(line) for line in open(trained_run / "metrics.jsonl")]
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    assert [r["epoch"] for r in epochs] == [1, 2]
+    assert {"train_loss", "valid_loss", "valid_ppl", "exact_match", "lr"} <= set(epochs[0])
+    state = checkpoint.load_run(trained_run, prefer=checkpoint.LAST)
+    assert state["progress"]["epoch"] == 2
+    assert {"model", "optimizer", "schedule", "rng", "src_vocab", "tgt_vocab", "config",
+            "settings", "src_tokenizer", "tgt_tokenizer"} <= set(state)
+
+
+def test_the_run_ends_with_held_out_accuracy_and_samples(tmp_path, capsys):
+    rc, out, _ = _run(FAST + ["--epochs", "1", "--out", str(tmp_path / "r")], capsys)
+    assert rc == 0
+    assert "epoch   1 |" in out and "exact match" in out
+    assert "test exact match:" in out and "  source " in out and "  model " in out
+
+
+def _state(run):
+    s = checkpoint.load_run(run, prefer=checkpoint.LAST)
+    return s
+
+
+def _steps(run):
+    lines = [json.loads(line) for line in open(run / "metrics.jsonl")]
+    for r in lines:
+        r.pop("train_seconds", None)
+    return lines
+
+
+def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one_bit_for_bit(tmp_path,
+                                                                               capsys):
+    common = FAST + ["--epochs", "2", "--log-every", "1"]
+    straight, pieces = tmp_path / "straight", tmp_path / "pieces"
+    assert _run(common + ["--out", str(straight)], capsys)[0] == 0
+    rc, out, _ = _run(common + ["--out", str(pieces), "--max-steps", "3"], capsys)
+    assert rc == 0 and "stopped at step 3" in out
+    rc, out, _ = _run(["--resume", str(pieces), "--quiet"], capsys)
+    assert rc == 0 and "resuming" in out
+    a, b = _state(straight), _state(pieces)
+    assert a["progress"] == b["progress"]
+    for k in a["model"]:
+        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy())
+    for i, sa in a["optimizer"]["state"].items():
+        for name, v in sa.items():
+            vb = b["optimizer"]["state"][i][name]
+            assert (v.numpy() == vb.numpy()).all() if hasattr(v, "numpy") else v == vb
+    assert _steps(straight) == _steps(pieces)                  # same losses, step by step
+
+
+def test_a_process_killed_while_saving_leaves_the_previous_checkpoint(tmp_path):
+    run = tmp_path / "killed"
+    args = FAST[:-2] + ["--save-every", "1", "--epochs", "2", "--out", str(run)]
+    code = f"""
+import os, signal, sys
+from autograd import backend
+import transformer.train as tr
+real, calls = backend.save_npz, [0]
+def dying(f, arrays):
+    calls[0] += 1
+    if calls[0] == 3:                      # the third save: die half-way through
+        f.write(b"PK\\x03\\x04 half a checkpoint")
+        f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(f, arrays)
+backend.save_npz = dying
+sys.exit(tr.main({args!r}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    state = checkpoint.load_run(run, prefer=checkpoint.LAST)       # still loadable
+    assert state["progress"]["step"] == 2
+    assert train.main(["--resume", str(run), "--quiet", "--max-steps", "4"]) == 0
+    assert checkpoint.load_run(run, prefer=checkpoint.LAST)["progress"]["step"] == 4
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    run = tmp_path / "interrupted"
+    cmd = [sys.executable, "-m", "transformer.train", "--task", "copy", "--task-size", "4000",
+           "--eval-size", "8", "--max-tokens", "300", "--quiet", "--save-every", "1",
+           "--out", str(run)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while not (run / "last.npz").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "Ctrl-C: saving a checkpoint" in out and "continue with: python -m transformer.train" \
+        " --resume" in out
+    state = checkpoint.load_run(run, prefer=checkpoint.LAST)
+    assert state["progress"]["step"] >= 1
+    assert not [n for n in os.listdir(run) if n.endswith(".tmp")]
+
+
+def _corpus(folder, src_lines, tgt_lines, gz=False):
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, lines in (("src.txt", src_lines), ("tgt.txt", tgt_lines)):
+        data = ("\n".join(lines) + "\n").encode("utf-8") if isinstance(lines, list) else lines
+        path = folder / (name + (".gz" if gz else ""))
+        path.write_bytes(gzip.compress(data) if gz else data)
+        paths.append(str(path))
+    return paths
+
+
+def _fails(args, capsys, pattern, out_dir):
+    rc, _, err = _run(args + ["--out", str(out_dir)], capsys)
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert pattern in lines[0], lines[0]
+    assert not out_dir.exists()                                     # no half-written output
+
+
+def test_bad_input_gives_one_line_errors_and_no_output(tmp_path, capsys):
+    good = _corpus(tmp_path / "good", ["a b c", "d e"], ["x y", "z"])
+    out = tmp_path / "run"
+    _fails(["--task", "nope"], capsys, "unknown task 'nope'", out)
+    _fails(["--train", str(tmp_path / "missing.src"), good[1], "--valid", *good], capsys,
+           "missing.src", out)
+    uneven = _corpus(tmp_path / "uneven", ["a", "b", "c"], ["x", "y"])
+    _fails(["--train", *uneven, "--valid", *good], capsys, "3", out)
+    bad_utf8 = _corpus(tmp_path / "latin1", b"ok\nnon \xe9t\xe9\n", ["x", "y"])
+    _fails(["--train", *bad_utf8, "--valid", *good], capsys, "line 2", out)
+    _fails(["--train", *good], capsys, "validation split", out)
+
+
+def test_empty_lines_and_long_sentences_are_counted(tmp_path, capsys):
+    src = ["a b c", "", "d e", "a a a a a a a a a a a a", "b c"]
+    tgt = ["x y", "w", "z", "y y", "x"]
+    files = _corpus(tmp_path / "c", src, tgt)
+    rc, out, _ = _run(["--train", *files, "--valid", *files, "--max-len", "8", "--max-steps",
+                       "1", "--quiet", "--out", str(tmp_path / "run")], capsys)
+    assert rc == 0
+    assert "skipped 1 line pairs with an empty side" in out
+    assert "filtered 1 pairs longer than 8 tokens" in out
+
+
+def test_a_checkpoint_of_another_version_or_shape_is_refused(trained_run, tmp_path, capsys):
+    state = dict(checkpoint.load_run(trained_run, prefer=checkpoint.LAST))
+    state.pop("path")
+    state.pop("run_format"), state.pop("run_version")
+    old = tmp_path / "old"
+    old.mkdir()
+    nn.save({**state, "run_format": checkpoint.RUN_FORMAT, "run_version": 99}, old / "last.npz")
+    rc, _, err = _run(["--resume", str(old)], capsys)
+    assert rc == 2 and "checkpoint version 99" in err
+    assert translate.main(["--checkpoint", str(old), "a b"]) == 2
+    shape = tmp_path / "shape"
+    shape.mkdir()
+    config = dict(state["config"])
+    config["d_model"] = 32
+    checkpoint.save_run(shape / "last.npz", {**state, "config": config})
+    rc, _, err = _run(["--resume", str(shape)], capsys)
+    assert rc == 2 and "does not match" in err and "last.npz" in err
+
+
+def test_translate_arguments_stdin_beam_and_attention_pictures(trained_run, tmp_path, capsys,
+                                                               monkeypatch):
+    assert translate.main(["--checkpoint", str(trained_run), "1 2 3", "4 5"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1 2 3\n\n7 8\n"))
+    assert translate.main(["--checkpoint", str(trained_run), "--beam", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    pics = tmp_path / "pics"
+    assert translate.main(["--checkpoint", str(trained_run), "--attention", str(pics),
+                           "1 2 3"]) == 0
+    assert sorted(os.listdir(pics)) == ["attention_cross.png", "attention_decoder_self.png",
+                                        "attention_encoder_self.png"]
+
+
+def test_evaluate_prints_both_bleus_with_signatures(trained_run, tmp_path, capsys):
+    src, ref = _corpus(tmp_path / "eval", ["1 2 3", "4 5 6 7"], ["1 2 3", "4 5 6 7"])
+    assert evaluate.main(["--checkpoint", str(trained_run), "--src", src, "--ref", ref]) == 0
+    out = capsys.readouterr().out
+    assert "BLEU (tokenized, lower-cased)" in out and "tok:none" in out and "case:lc" in out
+    assert "sacreBLEU" in out and "tok:13a" in out
+
+
+def test_multi30k_corpus_end_to_end(tmp_path, capsys):
+    if not MULTI30K.is_dir():
+        pytest.skip(f"Multi30k not found at {MULTI30K}")
+    de, en = str(MULTI30K / "val.de.gz"), str(MULTI30K / "val.en.gz")
+    run = tmp_path / "m30k"
+    rc, out, _ = _run(["--train", de, en, "--valid", de, en, "--lowercase", "--min-freq", "2",
+                       "--max-steps", "2", "--max-tokens", "1500", "--quiet", "--out", str(run)],
+                      capsys)
+    assert rc == 0 and "source vocabulary" in out
+    assert evaluate.main(["--checkpoint", str(run), "--src", str(MULTI30K / "test_2016_flickr.de.gz"),
+                          "--ref", str(MULTI30K / "test_2016_flickr.en.gz"), "--limit", "8"]) == 0
+    assert "sacreBLEU" in capsys.readouterr().out

@@ -1,0 +1,36 @@
+"""How good are the translations: exact match for the synthetic tasks, BLEU
+(via sacrebleu) for text, perplexity from the loss."""
+from __future__ import annotations
+
+import math
+
+from sacrebleu.metrics import BLEU
+
+
+def exact_match(hypotheses: list[list[str]], references: list[list[str]]) -> float:
+    """Fraction of sentences whose tokens equal the reference's exactly."""
+    if len(hypotheses) != len(references):
+        raise ValueError(f"exact_match: {len(hypotheses)} hypotheses for "
+                         f"{len(references)} references")
+    if not references:
+        return 0.0
+    return sum(h == r for h, r in zip(hypotheses, references)) / len(references)
+
+
+def sacre_bleu(hypotheses: list[str], references: list[str]):
+    """Standard sacreBLEU on detokenized text: (score, signature)."""
+    metric = BLEU()
+    return metric.corpus_score(hypotheses, [references]).score, str(metric.get_signature())
+
+
+def tokenized_bleu(hypotheses: list[list[str]], references: list[list[str]]):
+    """BLEU on tokenized, lower-cased text, the metric published Multi30k
+    numbers use: (score, signature)."""
+    metric = BLEU(tokenize="none", lowercase=True, force=True)
+    score = metric.corpus_score([" ".join(h) for h in hypotheses],
+                                [[" ".join(r) for r in references]]).score
+    return score, str(metric.get_signature())
+
+
+def perplexity(mean_nll: float) -> float:
+    return math.exp(min(mean_nll, 700.0))

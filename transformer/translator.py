@@ -1,0 +1,67 @@
+"""A trained model with its tokenizers and vocabularies: text in, text out."""
+from __future__ import annotations
+
+import autograd as ag
+
+from .checkpoint import load_run
+from .config import TransformerConfig
+from .decoding import beam_search, greedy_decode
+from .model import Transformer
+from .tokenizer import Vocab, WordTokenizer
+
+
+class Translator:
+    def __init__(self, model, src_tokenizer, tgt_tokenizer, src_vocab, tgt_vocab):
+        self.model = model
+        self.src_tokenizer, self.tgt_tokenizer = src_tokenizer, tgt_tokenizer
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+
+    @classmethod
+    def from_state(cls, state: dict, device="cpu"):
+        """From a loaded checkpoint (``checkpoint.load_run``)."""
+        config = TransformerConfig.from_dict(dict(state["config"]))
+        model = Transformer(config)
+        model.load_state_dict(state["model"])
+        model.to(device)
+        model.eval()
+        return cls(model, WordTokenizer.from_dict(state["src_tokenizer"]),
+                   WordTokenizer.from_dict(state["tgt_tokenizer"]),
+                   Vocab.from_dict(state["src_vocab"]), Vocab.from_dict(state["tgt_vocab"]))
+
+    @classmethod
+    def from_checkpoint(cls, path, device="cpu"):
+        return cls.from_state(load_run(path), device)
+
+    @property
+    def max_source_tokens(self) -> int:
+        return self.model.config.max_len - 1          # room for <eos>
+
+    def translate_tokens(self, token_lists, beam=1, batch_size=64, alpha=0.6):
+        """Token lists in, token lists out (in the input order). Sentences
+        longer than the model's max_len are truncated to fit."""
+        device = self.model.device
+        ids = [self.src_vocab.encode(t[:self.max_source_tokens]) + [self.src_vocab.eos_id]
+               for t in token_lists]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))    # similar lengths together
+        out = [None] * len(ids)
+        v = self.tgt_vocab
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            longest = max(len(ids[i]) for i in chunk)
+            src = ag.tensor([ids[i] + [self.src_vocab.pad_id] * (longest - len(ids[i]))
+                             for i in chunk], device=device)
+            steps = min(self.model.config.max_len - 1, int(1.5 * longest) + 10)
+            if beam > 1:
+                hyp, _ = beam_search(self.model, src, v.bos_id, v.eos_id, beam_size=beam,
+                                     max_len=steps, alpha=alpha)
+            else:
+                hyp = greedy_decode(self.model, src, v.bos_id, v.eos_id, max_len=steps)
+            for i, row in zip(chunk, hyp.tolist()):
+                out[i] = v.decode(row, strip_special=True)
+        return out
+
+    def translate(self, sentences, beam=1, batch_size=64):
+        """Sentences in, detokenized translations out."""
+        tokens = [self.src_tokenizer.tokenize(s) for s in sentences]
+        return [self.tgt_tokenizer.detokenize(t)
+                for t in self.translate_tokens(tokens, beam, batch_size)]
