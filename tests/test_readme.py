@@ -1,4 +1,5 @@
 """The README's Python examples run as written."""
+import linecache
 import pathlib
 import re
 
@@ -17,4 +18,7 @@ def test_readme_has_examples():
 def test_readme_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for i, block in enumerate(_python_blocks()):
-        exec(compile(block, f"README.md python block {i}", "exec"), {"__name__": f"readme{i}"})
+        name = f"README.md python block {i}"
+        # Source lines for tracebacks and anomaly reports of the example.
+        linecache.cache[name] = (len(block), None, block.splitlines(True), name)
+        exec(compile(block, name, "exec"), {"__name__": f"readme{i}"})
