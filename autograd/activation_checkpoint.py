@@ -57,8 +57,19 @@ class Checkpoint(Function):
 
 
 def checkpoint(fn, *args, params=()):
-    """``fn(*args)`` without storing its activations. ``params``: tensors
-    ``fn`` uses besides its arguments (a module's parameters), so that their
-    gradients flow; ``nn.checkpoint(module, *args)`` passes them for you."""
+    """``fn(*args)`` without storing its activations. Arguments that are not
+    tensors (None, numbers) are passed through as they are. ``params``:
+    tensors ``fn`` uses besides its arguments (a module's parameters), so
+    that their gradients flow; ``nn.checkpoint(module, *args)`` passes them."""
     params = [p for p in params if isinstance(p, Tensor)]
-    return Checkpoint(fn, len(args))(*args, *params)
+    where = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    if len(where) == len(args):
+        return Checkpoint(fn, len(args))(*args, *params)
+
+    def call(*tensors):
+        full = list(args)
+        for i, t in zip(where, tensors):
+            full[i] = t
+        return fn(*full)
+    call.__name__ = getattr(fn, "__name__", type(fn).__name__)
+    return Checkpoint(call, len(where))(*[args[i] for i in where], *params)

@@ -49,6 +49,7 @@ class Decoder(nn.Module):
         self.layers = nn.ModuleList([DecoderLayer(c, cross_attention)
                                      for _ in range(c.n_decoder_layers)])
         self.norm = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps) if c.norm_first else None
+        self.checkpointing = False     # recompute each layer in backward (less memory)
 
     def new_cache(self):
         """Empty key/value cache for incremental decoding."""
@@ -58,8 +59,12 @@ class Decoder(nn.Module):
         offset = cache["length"] if cache is not None else 0
         x = self.embed(tgt, offset)                               # (B, T_new, d_model)
         for i, layer in enumerate(self.layers):
-            x = layer(x, memory, src_mask, tgt_mask,
-                      cache["layers"][i] if cache is not None else None)
+            if self.checkpointing and self.training and cache is None:
+                x = nn.checkpoint(layer, x, memory, src_mask, tgt_mask)
+            else:
+                x = layer(x, memory, src_mask, tgt_mask,
+                          cache["layers"][i] if cache is not None else None)
         if cache is not None:
             cache["length"] = offset + tgt.shape[1]
         return self.norm(x) if self.norm is not None else x
+

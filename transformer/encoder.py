@@ -39,11 +39,15 @@ class Encoder(nn.Module):
         self.embed = Embeddings(c.src_vocab_size, c.d_model, c.max_len, c.dropout, c.positional)
         self.layers = nn.ModuleList([EncoderLayer(c) for _ in range(c.n_encoder_layers)])
         self.norm = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps) if c.norm_first else None
+        self.checkpointing = False     # recompute each layer in backward (less memory)
 
     def forward(self, src, src_mask=None):                        # (B, T_src) ids
         if src_mask is None:
             src_mask = padding_mask(src, self.pad_id)             # (B, 1, 1, T_src)
         x = self.embed(src)                                       # (B, T_src, d_model)
         for layer in self.layers:
-            x = layer(x, src_mask)
+            if self.checkpointing and self.training:
+                x = nn.checkpoint(layer, x, src_mask)
+            else:
+                x = layer(x, src_mask)
         return self.norm(x) if self.norm is not None else x

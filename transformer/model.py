@@ -90,6 +90,13 @@ class Transformer(nn.Module):
     def new_cache(self):
         return self.decoder.new_cache()
 
+    def gradient_checkpointing(self, enabled=True):
+        """Recompute each encoder and decoder layer in backward instead of
+        keeping its activations: less memory, the same gradients, about one
+        more forward pass of compute."""
+        self.encoder.checkpointing = self.decoder.checkpointing = enabled
+        return self
+
     def keep_attention_weights(self, keep=True):
         """Make every attention block keep its last weights (``last_weights``);
         ``keep="grad"`` keeps them in the graph so that after ``backward()``

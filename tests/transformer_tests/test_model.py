@@ -170,3 +170,35 @@ def test_model_runs_on_the_emulated_device():
     assert all(p.grad.device == "emu:0" for p in m.parameters())
     out = T.greedy_decode(m, src, BOS, EOS, max_len=4)
     assert out.device == "emu:0"
+
+
+def test_gradient_checkpointing_gives_identical_gradients_and_loss():
+    c = micro_config(dropout=0.2, attention_dropout=0.2)
+    src, tgt_in, tgt_out = batch(c)
+    results = []
+    for checkpointing in (False, True):
+        m = model(c).gradient_checkpointing(checkpointing)
+        ag.manual_seed(7)
+        loss = _loss(m, src, tgt_in, tgt_out)
+        kinds = {fn.name for fn in ag.graph.recorded_ops(loss)}
+        assert ("Checkpoint" in kinds) == checkpointing
+        loss.backward()
+        results.append((loss.item(), {n: p.grad.numpy() for n, p in m.named_parameters()}))
+    (loss_a, grads_a), (loss_b, grads_b) = results
+    assert loss_a == loss_b
+    for name in grads_a:
+        np.testing.assert_array_equal(grads_a[name], grads_b[name])   # bit for bit
+
+
+def test_gradcheck_of_the_whole_model_in_training_mode_replays_dropout():
+    c = micro_config(dropout=0.3, attention_dropout=0.3)
+    m = model(c).train()
+    src, tgt_in, tgt_out = batch(c)
+    params = dict(m.named_parameters())
+    names = list(params)
+
+    def loss_of(*ws):
+        with nn.stateless.substituted(m, dict(zip(names, ws))):
+            return _loss(m, src, tgt_in, tgt_out)
+
+    assert ag.gradcheck(loss_of, [params[n] for n in names], elementwise_limit=0)

@@ -1,0 +1,194 @@
+"""Property-based tests over every registered op (hypothesis): for random
+values (and random shapes where an op takes any shape), the forward matches
+a plain-NumPy reference, the numerically stable ops stay finite on large
+finite inputs, and gradients match finite differences."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd as ag
+from autograd.function import Function
+
+OPS = {name: cls for name, cls in sorted(Function.registry.items())
+       if cls.__module__.startswith("autograd.")}
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def _gelu(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _layer_norm(x, w, b, eps=1e-5):
+    mu = x.mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(x.var(-1, keepdims=True) + eps) * w + b
+
+
+def _cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+    logp = _log_softmax(logits)
+    nll = -np.take_along_axis(logp, targets[..., None], -1)[..., 0]
+    loss = (1 - label_smoothing) * nll - label_smoothing * logp.mean(-1)
+    valid = np.ones(targets.shape, bool) if ignore_index is None else targets != ignore_index
+    loss = loss * valid
+    if reduction == "none":
+        return loss
+    return loss.sum() / max(valid.sum(), 1) if reduction == "mean" else loss.sum()
+
+
+def _sum_to(x, shape):
+    lead = x.ndim - len(shape)
+    x = x.sum(axis=tuple(range(lead)))
+    return x.sum(axis=tuple(i for i, s in enumerate(shape) if s == 1), keepdims=True).reshape(shape)
+
+
+def _embedding(ids, w, padding_idx=None):
+    out = w[ids]
+    return out * (ids != padding_idx)[..., None] if padding_idx is not None else out
+
+
+def _index(index):
+    """A sample's index with lists made arrays, as NumPy's indexing wants."""
+    index = index if isinstance(index, tuple) else (index,)
+    return tuple(np.asarray(i) if isinstance(i, list) else i for i in index)
+
+
+REFERENCE = {
+    "Abs": np.abs, "Add": np.add, "Cos": np.cos, "Div": np.divide, "Exp": np.exp,
+    "Gelu": _gelu, "Log": np.log, "Maximum": np.maximum, "Minimum": np.minimum,
+    "Mul": np.multiply, "Neg": np.negative, "Pow": np.power, "Relu": lambda x: np.maximum(x, 0),
+    "Sigmoid": lambda x: 1 / (1 + np.exp(-x)), "Sin": np.sin, "Sqrt": np.sqrt, "Sub": np.subtract,
+    "Tanh": np.tanh, "PowScalar": lambda x, exponent: x ** exponent,
+    "Where": np.where, "Clip": lambda x, min=None, max=None: np.clip(x, min, max),
+    "Sum": lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    "Mean": lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    "Max": lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+    "Min": lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
+    "Var": lambda x, axis=None, keepdims=False, ddof=0: np.var(x, axis=axis, keepdims=keepdims,
+                                                               ddof=ddof),
+    "LogSumExp": _logsumexp, "SumTo": _sum_to,
+    "Reshape": lambda x, shape: x.reshape(shape), "Transpose": lambda x, axes=None: x.transpose(axes),
+    "BroadcastTo": lambda x, shape: np.broadcast_to(x, shape),
+    "GetItem": lambda x, index: x[_index(index)],
+    "Concatenate": lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+    "Stack": lambda *xs, axis=0: np.stack(xs, axis=axis),
+    "Split": lambda x, indices_or_sections, axis=0: tuple(np.split(x, indices_or_sections, axis)),
+    "AsType": lambda x, dtype: x.astype(dtype), "ToDevice": lambda x, device: x,
+    "Matmul": np.matmul, "Linear": lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+    "Softmax": _softmax, "LogSoftmax": _log_softmax, "LayerNorm": _layer_norm,
+    "Embedding": _embedding, "CrossEntropy": _cross_entropy,
+}
+NO_REFERENCE = {
+    "Dropout": "draws a random mask: its rate, scaling and replay are tested in test_fused_ops",
+    "Checkpoint": "runs an arbitrary block: tested against the block itself in test_checkpointing",
+    "GetItemBackward": "a gradient: checked against finite differences of GetItem",
+    "EmbeddingBackward": "a gradient: checked against finite differences of Embedding",
+    "SoftmaxBackward": "a gradient: checked against finite differences of Softmax",
+    "LogSoftmaxBackward": "a gradient: checked against finite differences of LogSoftmax",
+    "LayerNormBackward": "a gradient: checked against finite differences of LayerNorm",
+    "CrossEntropyBackward": "a gradient: checked against finite differences of CrossEntropy",
+}
+# Ops that must stay finite however large their finite inputs (x 1e4).
+STABLE = {"Softmax", "LogSoftmax", "LogSumExp", "CrossEntropy", "LayerNorm", "Sigmoid", "Tanh",
+          "Relu", "Abs", "Clip", "Max", "Min", "Mean", "Where", "Maximum", "Minimum"}
+
+CASES = [(name, i) for name, cls in OPS.items() for i in range(len(cls.samples))]
+IDS = [f"{n}-{i}" for n, i in CASES]
+
+
+def test_every_op_has_a_reference_or_a_reason():
+    missing = sorted(set(OPS) - set(REFERENCE) - set(NO_REFERENCE))
+    assert not missing, f"ops with neither a NumPy reference nor a stated reason: {missing}"
+
+
+def _run(name, index, seed, scale=1.0):
+    cls = OPS[name]
+    sample = cls.samples[index]
+    inputs = sample.build(ag.float64, "cpu", seed=seed)
+    if scale != 1.0:
+        inputs = [ag.tensor(x.numpy() * scale, requires_grad=x.requires_grad)
+                  if x.dtype.kind == "f" else x for x in inputs]
+    out = cls(**sample.settings)(*inputs)
+    return sample, inputs, out
+
+
+@pytest.mark.parametrize("name,index", [c for c in CASES if c[0] in REFERENCE],
+                         ids=[i for c, i in zip(CASES, IDS) if c[0] in REFERENCE])
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2 ** 20))
+def test_forward_matches_numpy(name, index, seed):
+    sample, inputs, out = _run(name, index, seed)
+    expected = REFERENCE[name](*[x.numpy() for x in inputs], **sample.settings)
+    outs = out if isinstance(out, tuple) else (out,)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    for o, e in zip(outs, expected):
+        np.testing.assert_allclose(o.numpy(), e, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,index", [c for c in CASES if c[0] in STABLE],
+                         ids=[i for c, i in zip(CASES, IDS) if c[0] in STABLE])
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2 ** 20), scale=st.sampled_from([1e2, 1e4]))
+def test_stable_ops_stay_finite_on_large_finite_inputs(name, index, seed, scale):
+    _, inputs, out = _run(name, index, seed, scale)
+    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o.dtype.kind == "f"]
+    assert all(np.all(np.isfinite(o.numpy())) for o in outs)
+    wrt = [x for x in inputs if x.requires_grad]
+    grads = ag.grad([o for o in outs if o.requires_grad], wrt,
+                    [ag.ones_like(o) for o in outs if o.requires_grad], allow_unused=True)
+    assert all(g is None or np.all(np.isfinite(g.numpy())) for g in grads)
+
+
+@pytest.mark.parametrize("name,index", CASES, ids=IDS)
+@settings(max_examples=3)
+@given(seed=st.integers(1, 2 ** 20))
+def test_gradients_match_finite_differences_for_random_values(name, index, seed):
+    cls = OPS[name]
+    sample = cls.samples[index]
+    inputs = sample.build(ag.float64, "cpu", seed=seed)
+    assert ag.gradcheck(lambda *xs: cls(**sample.settings)(*xs), inputs, seed=seed)
+
+
+ELEMENTWISE = ["Exp", "Tanh", "Sigmoid", "Sin", "Cos", "Gelu", "Neg"]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@settings(max_examples=10)
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=4, max_side=4),
+                    elements=st.floats(-3, 3)))
+def test_elementwise_ops_on_random_shapes(name, x):
+    t = ag.tensor(x, requires_grad=True)
+    out = OPS[name]()(t)
+    assert out.shape == x.shape
+    np.testing.assert_allclose(out.numpy(), REFERENCE[name](x), rtol=1e-10, atol=1e-12)
+    if x.size:
+        assert ag.gradcheck(lambda v: OPS[name]()(v), [t])
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_softmaxes_on_random_shapes_and_axes(name, data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=4, max_side=4))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-50, 50)))
+    t = ag.tensor(x, requires_grad=True)
+    out = OPS[name](axis)(t)
+    np.testing.assert_allclose(out.numpy(), REFERENCE[name](x, axis), rtol=1e-9, atol=1e-12)
+    assert ag.gradcheck(lambda v: OPS[name](axis)(v), [t])
