@@ -55,9 +55,13 @@ def as_dtype(dtype):
             raise TypeError(f"unknown dtype {dtype!r}; expected one of "
                             f"{sorted(_DTYPE_NAMES)}") from None
     try:
-        return numpy.dtype(dtype)
+        out = numpy.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}") from None
+    if out.kind not in "fiub":
+        raise TypeError(f"unsupported dtype {dtype!r} ({out}): tensors hold floating-point, "
+                        "integer or boolean data")
+    return out
 
 
 def is_floating(dtype) -> bool:
@@ -277,7 +281,11 @@ def asarray(data, dtype=None, device=None, copy=False):
             return data.copy() if copy else data
         host = to_numpy(data)
     else:
-        host = numpy.asarray(data)
+        try:
+            host = numpy.asarray(data)
+        except ValueError as e:                 # ragged nested lists, mostly
+            raise ValueError(f"cannot make a tensor from this {type(data).__name__}: {e}") \
+                from None
         if dtype is None:
             if host.dtype.kind == "f":
                 dtype = _default_float if not isinstance(data, numpy.ndarray) else None

@@ -44,8 +44,15 @@ class Function:
     def __call__(self, *inputs):
         """Run ``forward`` on the inputs' arrays; record the op if any input
         requires grad and recording is on. Returns a Tensor or a tuple."""
-        arrays = [t.data for t in inputs]
-        self.xp = backend.array_module(*arrays)
+        try:
+            arrays = [t.data for t in inputs]
+            self.xp = backend.array_module(*arrays)
+        except (AttributeError, TypeError):
+            bad = [i for i, t in enumerate(inputs) if not isinstance(t, Tensor)]
+            if not bad:
+                raise
+            raise TypeError(f"{self.name}: input {bad[0]} is a {type(inputs[bad[0]]).__name__}, "
+                            "not a Tensor (wrap it with autograd.tensor())") from None
         try:
             out = self.forward(*arrays)
         except OpError:
@@ -73,7 +80,7 @@ class Function:
         return results if multi else results[0]
 
     def forward(self, *arrays):
-        raise NotImplementedError
+        raise NotImplementedError(f"{self.name} has no forward")
 
     def backward(self, *grad_outputs):
         """Given the gradients of the outputs (Tensors), return the gradient

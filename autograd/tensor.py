@@ -5,6 +5,8 @@ ops are where forward and backward live.
 """
 from __future__ import annotations
 
+import contextlib
+
 from . import backend
 from .grad_mode import state
 
@@ -196,59 +198,75 @@ class Tensor:
         return _HookHandle(self._hooks, key)
 
     # -- in place (bump the version, so a stale saved tensor is caught) -----
+    @contextlib.contextmanager
     def _in_place(self, what, value=None):
+        """``with self._in_place("add_", other) as v: self.data += v``: refuse
+        a change the graph would miss, bump the version, hand over ``value``
+        as an array, and turn an array library error into one naming the
+        method and the shapes."""
         if self._requires_grad and state.grad_enabled:
             raise RuntimeError(
                 f"{what}: in-place change of tensor{self._label()} (shape {self.shape}), which "
                 "requires grad, while recording; do it under `with autograd.no_grad():` (as "
                 "optimizers do) or use the out-of-place op")
         self._version += 1
-        if value is None:
-            return None
-        if isinstance(value, Tensor):
-            return value.data
-        return backend.scalar_like(value, self.data) if backend.is_scalar(value) else \
-            backend.asarray(value, dtype=self.dtype, device=self.device)
+        try:
+            if value is None or isinstance(value, Tensor):
+                yield None if value is None else value.data
+            else:
+                yield backend.scalar_like(value, self.data) if backend.is_scalar(value) else \
+                    backend.asarray(value, dtype=self.dtype, device=self.device)
+        except (ValueError, IndexError, TypeError) as e:
+            other = getattr(value, "shape", None)
+            other = f", value of shape {tuple(other)}" if other is not None else ""
+            raise OpError(f"{what}: {e} (tensor{self._label()} of shape {self.shape}{other})") \
+                from None
 
     def add_(self, other):
-        self.data += self._in_place("add_", other)
+        with self._in_place("add_", other) as v:
+            self.data += v
         return self
 
     def sub_(self, other):
-        self.data -= self._in_place("sub_", other)
+        with self._in_place("sub_", other) as v:
+            self.data -= v
         return self
 
     def mul_(self, other):
-        self.data *= self._in_place("mul_", other)
+        with self._in_place("mul_", other) as v:
+            self.data *= v
         return self
 
     def div_(self, other):
-        self.data /= self._in_place("div_", other)
+        with self._in_place("div_", other) as v:
+            self.data /= v
         return self
 
     def zero_(self):
-        self._in_place("zero_")
-        self.data[...] = 0
+        with self._in_place("zero_"):
+            self.data[...] = 0
         return self
 
     def fill_(self, value):
-        self.data[...] = self._in_place("fill_", value)
+        with self._in_place("fill_", value) as v:
+            self.data[...] = v
         return self
 
     def copy_(self, src):
-        self.data[...] = self._in_place("copy_", src)
+        with self._in_place("copy_", src) as v:
+            self.data[...] = v
         return self
 
     def clamp_(self, min=None, max=None):
-        self._in_place("clamp_")
-        backend.array_module(self.data).clip(self.data, min, max, out=self.data)
+        with self._in_place("clamp_"):
+            backend.array_module(self.data).clip(self.data, min, max, out=self.data)
         return self
 
     def __setitem__(self, index, value):
-        value = self._in_place("__setitem__", value)
-        if isinstance(index, Tensor):
-            index = index.data
-        self.data[index] = value
+        with self._in_place("__setitem__", value) as v:
+            if isinstance(index, Tensor):
+                index = index.data
+            self.data[index] = v
 
     # -- arithmetic (NumPy broadcasting; Python scalars take our dtype) -----
     def __add__(self, o): return _ar.add(self, o)
@@ -307,9 +325,11 @@ class Tensor:
     def log_softmax(self, axis=-1): return _sm.log_softmax(self, axis)
 
     def argmax(self, axis=None, keepdims=False):
+        axis = None if axis is None else _cm.normalize_axis(axis, self.ndim, "argmax")
         return Tensor._make(self.data.argmax(axis=axis, keepdims=keepdims))
 
     def argmin(self, axis=None, keepdims=False):
+        axis = None if axis is None else _cm.normalize_axis(axis, self.ndim, "argmin")
         return Tensor._make(self.data.argmin(axis=axis, keepdims=keepdims))
 
     # -- shape --------------------------------------------------------------
@@ -432,4 +452,5 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
 
 
 from .ops import arithmetic as _ar, unary as _un, reduction as _rd  # noqa: E402
-from .ops import shape as _sh, linalg as _la, softmax as _sm  # noqa: E402
+from .ops import shape as _sh, linalg as _la, softmax as _sm, common as _cm  # noqa: E402
+from .function import OpError  # noqa: E402

@@ -65,8 +65,12 @@ glorot_normal_ = xavier_normal_
 def _kaiming_std(t, a, mode, nonlinearity):
     fan_in, fan_out = _fans(t)
     fan = fan_in if mode == "fan_in" else fan_out
-    gain = {"relu": math.sqrt(2.0), "linear": 1.0, "tanh": 5.0 / 3,
-            "leaky_relu": math.sqrt(2.0 / (1 + a * a))}[nonlinearity]
+    gains = {"relu": math.sqrt(2.0), "linear": 1.0, "tanh": 5.0 / 3,
+             "leaky_relu": math.sqrt(2.0 / (1 + a * a))}
+    if nonlinearity not in gains:
+        raise ValueError(f"kaiming init: unknown nonlinearity {nonlinearity!r}; choose one of "
+                         f"{', '.join(gains)}")
+    gain = gains[nonlinearity]
     return gain / math.sqrt(fan)
 
 

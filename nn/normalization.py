@@ -21,7 +21,7 @@ class LayerNorm(Module):
             self.weight = self.bias = None
 
     def forward(self, x):
-        if x.shape[-1] != self.dim:
+        if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(f"LayerNorm{' ' + self.path if self.path else ''}: expected the "
                              f"last axis of size {self.dim}, got input of shape {x.shape}")
         return ag.layer_norm(x, self.weight, self.bias, self.eps)

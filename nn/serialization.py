@@ -75,6 +75,9 @@ def load(path, device=None):
         meta = json.loads(str(entries["__meta__"]))
     except ValueError as e:
         raise CheckpointError(f"{path}: corrupted metadata: {e}") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: corrupted metadata (a JSON {type(meta).__name__}, "
+                              "not an object)")
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
     if meta.get("version") != VERSION:
@@ -87,7 +90,11 @@ def load(path, device=None):
             raise CheckpointError(f"{path}: array {key} is missing (truncated file?)")
         if hashlib.sha256(backend.array_bytes(entries[key])).hexdigest() != digest:
             raise CheckpointError(f"{path}: array {key} is corrupted (checksum mismatch)")
-    return _decode(meta["tree"], entries, device, path)
+    try:
+        return _decode(meta["tree"], entries, device, path)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise CheckpointError(f"{path}: corrupted metadata (the tree does not fit the arrays: "
+                              f"{type(e).__name__}: {e})") from None
 
 
 def _encode(obj, arrays, where):

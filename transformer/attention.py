@@ -43,6 +43,8 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model, n_heads, dropout=0.0):
         super().__init__()
+        if n_heads < 1:
+            raise ValueError(f"MultiHeadAttention: n_heads must be at least 1, got {n_heads}")
         if d_model % n_heads:
             raise ValueError(f"MultiHeadAttention: d_model ({d_model}) must be divisible by "
                              f"n_heads ({n_heads})")
@@ -62,6 +64,11 @@ class MultiHeadAttention(nn.Module):
         return x.transpose(0, 2, 1, 3)                             # (B, h, T, d_k)
 
     def forward(self, query, key, value, mask=None, cache=None, static_kv=False):
+        for what, x in (("query", query), ("key", key), ("value", value)):
+            if x.ndim != 3:
+                raise ValueError(f"MultiHeadAttention{' ' + self.path if self.path else ''}: "
+                                 f"expected {what} of shape (batch, length, d_model), got "
+                                 f"shape {x.shape}")
         B, T_q, _ = query.shape
         q = self._split_heads(self.w_q(query))                     # (B, h, T_q, d_k)
         if cache is not None and static_kv and "k" in cache:

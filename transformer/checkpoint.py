@@ -40,9 +40,10 @@ def load_run(path, prefer=BEST) -> dict:
     model copies them onto its device)."""
     path = resolve(path, prefer)
     state = nn.load(path)
-    if state.get("run_format") != RUN_FORMAT:
+    run_format = state.get("run_format") if isinstance(state, dict) else None
+    if run_format != RUN_FORMAT:
         raise nn.CheckpointError(f"{path}: not a training checkpoint of gradformer "
-                                 f"(run_format {state.get('run_format')!r})")
+                                 f"(run_format {run_format!r})")
     if state.get("run_version") != RUN_VERSION:
         raise nn.CheckpointError(f"{path}: checkpoint version {state.get('run_version')}, this "
                                  f"gradformer reads version {RUN_VERSION}")

@@ -27,6 +27,8 @@ class TransformerConfig:
     layer_norm_eps: float = 1e-5     # eps inside LayerNorm's sqrt (PyTorch's; paper unspecified)
 
     def __post_init__(self):
+        if self.n_heads < 1:
+            raise ValueError(f"TransformerConfig: n_heads must be at least 1, got {self.n_heads}")
         if self.d_model % self.n_heads:
             raise ValueError(f"TransformerConfig: d_model ({self.d_model}) must be divisible by "
                              f"n_heads ({self.n_heads})")

@@ -67,6 +67,8 @@ def beam_search(model, src, bos_id, eos_id, beam_size=4, max_len=None, alpha=0.6
     beam (it produced <eos>) stays, extended by padding at no cost. The
     winner maximises log-probability / length_penalty(length, alpha).
     Returns (ids (B, L) int64, scores (B,) normalised log-probabilities)."""
+    if beam_size < 1:
+        raise ValueError(f"beam_search: beam_size must be at least 1, got {beam_size}")
     was_training = model.training
     model.eval()
     try:

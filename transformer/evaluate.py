@@ -30,7 +30,7 @@ def main(argv=None):
     try:
         t = Translator.from_checkpoint(args.checkpoint, args.device)
         corpus = read_parallel(args.src, args.ref)
-    except (ValueError, FileNotFoundError, nn.CheckpointError, KeyError) as e:
+    except (ValueError, FileNotFoundError, nn.CheckpointError, KeyError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     start = time.perf_counter()

@@ -21,12 +21,17 @@ def init_xavier(module):
 def check_ids(name, ids, vocab_size, max_len, offset=0):
     """A (B, T) integer tensor of ids in [0, vocab_size) with offset + T <= max_len."""
     if not isinstance(ids, ag.Tensor):
-        ids = ag.tensor(ids)
+        try:
+            ids = ag.tensor(ids)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: {e}") from None
     if ids.ndim != 2:
         raise ValueError(f"{name}: expected token ids of shape (batch, length), got shape "
                          f"{ids.shape}")
     if ids.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer token ids, got {ids.dtype}")
+    if ids.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one token per sequence, got shape {ids.shape}")
     if ids.shape[1] + offset > max_len:
         raise ValueError(f"{name}: length {ids.shape[1] + offset} exceeds the model's max_len "
                          f"{max_len}")

@@ -202,7 +202,10 @@ def run(args):
         s = vars(args).copy()
         s["epochs"] = s["epochs"] or _default_epochs(args)
     if s["device"] != "cpu":
-        ag.backend.parse_device(s["device"])              # fail early on a missing GPU
+        try:
+            ag.backend.parse_device(s["device"])          # fail early on a missing GPU
+        except RuntimeError as e:
+            raise UsageError(f"--device {s['device']}: {e}") from None
 
     pairs, s["metric"] = load_data(s)
     (src_tok, tgt_tok, src_vocab, tgt_vocab), encoded, config = build(s, pairs)

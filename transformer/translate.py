@@ -28,7 +28,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         t = Translator.from_checkpoint(args.checkpoint, args.device)
-    except (ValueError, FileNotFoundError, nn.CheckpointError, KeyError) as e:
+    except (ValueError, FileNotFoundError, nn.CheckpointError, KeyError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]

@@ -3,7 +3,7 @@ elementwise ops (maximum, minimum, where, clip). Each backward returns the
 gradient in the broadcast shape; the engine sums it back to the input's."""
 from __future__ import annotations
 
-from ..function import Function
+from ..function import Function, OpError
 from ..samples import Bools, Floats, Sample
 from ..tensor import Tensor
 from .common import as_tensor, constant, pair
@@ -229,7 +229,11 @@ def compare(a, b, how: str) -> Tensor:
     from .. import backend
     a, b = pair(a, b)
     xp = backend.array_module(a.data, b.data)
-    return constant(getattr(xp, how)(a.data, b.data))
+    try:
+        return constant(getattr(xp, how)(a.data, b.data))
+    except ValueError:
+        raise OpError(f"{how}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                      "broadcast together") from None
 
 
 def logical_not(x) -> Tensor:

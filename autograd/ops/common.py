@@ -49,7 +49,10 @@ def normalize_axes(axis, ndim: int, op: str):
     non-negative axes, or None for "all axes"; a clear error otherwise."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    except TypeError:
+        raise OpError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
     out = []
     for a in axes:
         if not isinstance(a, int) or isinstance(a, bool):

@@ -134,6 +134,8 @@ class CrossEntropyBackward(FusedGrad):
 
 def cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduction="mean"):
     """Cross-entropy of ``logits`` (..., C) against integer ``targets`` (...)."""
+    if logits.dtype.kind != "f":
+        raise OpError(f"cross_entropy: logits must be floating-point, got {logits.dtype}")
     targets = as_tensor(targets, logits)
     if targets.dtype.kind not in "iu":
         raise OpError(f"cross_entropy: targets must be integer class ids, got {targets.dtype}")

@@ -82,6 +82,9 @@ class LayerNormBackward(FusedGrad):
 def layer_norm(x, weight=None, bias=None, eps=1e-5):
     """Normalise the last axis of x; weight/bias default to 1 and 0."""
     from ..tensor import ones, zeros
+    if x.ndim == 0:
+        raise OpError("layer_norm: needs a tensor of at least 1 dimension to normalise its "
+                      "last axis, got shape ()")
     d = x.shape[-1]
     weight = ones(d, dtype=x.dtype, device=x.device) if weight is None else as_tensor(weight, x)
     bias = zeros(d, dtype=x.dtype, device=x.device) if bias is None else as_tensor(bias, x)

@@ -208,7 +208,7 @@ class Split(Function):
     def forward(self, x):
         axis = normalize_axis(self.axis, x.ndim, "split")
         n = self.indices_or_sections
-        if isinstance(n, int) and x.shape[axis] % n:
+        if isinstance(n, int) and (n < 1 or x.shape[axis] % n):
             raise OpError(f"split: axis {self.axis} of size {x.shape[axis]} does not split "
                           f"into {n} equal sections")
         pieces = tuple(self.xp.split(x, n, axis=axis))

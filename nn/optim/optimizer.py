@@ -9,6 +9,10 @@ from autograd import backend
 class Optimizer:
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
+        if isinstance(params, ag.Tensor) or not hasattr(params, "__iter__"):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or "
+                            f"of parameter-group dicts (e.g. model.parameters()), got "
+                            f"{type(params).__name__}")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -18,10 +22,13 @@ class Optimizer:
             group = dict(self.defaults)
             group.update(g)
             group["params"] = list(group["params"])
-            for p in group["params"]:
+            for i, p in enumerate(group["params"]):
                 if not isinstance(p, ag.Tensor) or not p.requires_grad:
+                    what = (f"a tensor of shape {p.shape} that does not require grad"
+                            if isinstance(p, ag.Tensor) else f"a {type(p).__name__}")
                     raise ValueError(f"{type(self).__name__}: can only optimise tensors that "
-                                     "require grad")
+                                     f"require grad; parameter {i} of group "
+                                     f"{len(self.param_groups)} is {what}")
             group.setdefault("initial_lr", group["lr"])
             self.param_groups.append(group)
         self.state = {}   # id(param) -> {name: array or number}
@@ -49,7 +56,7 @@ class Optimizer:
             p._version += 1   # an in-place change of a tensor backward may have saved
 
     def _update(self, p, grad, state, group):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no _update(p, grad, state, group)")
 
     # -- resuming -------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -73,7 +80,9 @@ class Optimizer:
         if len(groups) != len(self.param_groups) or any(
                 len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the saved parameter "
-                             "groups do not match this optimizer's (different model?)")
+                             "groups do not match this optimizer's (different model?): saved "
+                             f"{[len(g['params']) for g in groups]} parameters per group, this "
+                             f"optimizer has {[len(g['params']) for g in self.param_groups]}")
         by_index = {}
         for g, own in zip(groups, self.param_groups):
             for i, p in zip(g["params"], own["params"]):

@@ -14,7 +14,7 @@ class LRSchedule:
         self._apply()
 
     def factor(self, step: int) -> float:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no factor(step)")
 
     def _apply(self):
         f = self.factor(self.last_step + 1)       # the lr of the coming update
@@ -55,7 +55,8 @@ class WarmupCosineSchedule(LRSchedule):
 
     def __init__(self, optimizer, warmup_steps, total_steps, min_factor=0.0):
         if total_steps <= warmup_steps:
-            raise ValueError("WarmupCosineSchedule: total_steps must exceed warmup_steps")
+            raise ValueError("WarmupCosineSchedule: total_steps must exceed warmup_steps, got "
+                             f"total_steps={total_steps}, warmup_steps={warmup_steps}")
         self.warmup_steps, self.total_steps, self.min_factor = warmup_steps, total_steps, min_factor
         super().__init__(optimizer)
 
