@@ -1,6 +1,9 @@
 """Pictures for anomaly mode: when ``autograd.detect_anomaly()`` finds a NaN
 or an Inf, draw the failing op's neighbourhood (its inputs' ops a few steps
-up), the failing op in red. Importing ``tools`` installs this reporter."""
+up), the failing op in red. Importing this module installs the reporter:
+
+    import tools.anomaly_picture
+"""
 from __future__ import annotations
 
 import os
@@ -41,3 +44,6 @@ def report(error) -> str | None:
 def install():
     if report not in anomaly.reporters:
         anomaly.reporters.append(report)
+
+
+install()

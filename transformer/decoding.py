@@ -14,11 +14,18 @@ def _steps(model, max_len):
     return limit if max_len is None else min(max_len, limit)
 
 
-def _step_logits(model, memory, src_mask, seqs, cache, xp):
+def _step_logits(model, memory, src_mask, seqs, cache):
     """Logits of the next token for every row: (rows, vocab) array."""
     new = seqs[:, -1:] if cache is not None else seqs                 # (rows, 1 or T)
-    logits = model.decode(memory, src_mask, ag.Tensor._make(new), cache)
+    logits = model.decode(memory, src_mask, ag.Tensor._make(new), cache, last_only=True)
     return logits.data[:, -1]                                         # (rows, vocab)
+
+
+def _no_pad(scores, model, xp):
+    """<pad> is never a prediction (in a prefix it would also be masked as a
+    key, so cached and uncached decoding would part)."""
+    scores[:, model.config.pad_id] = -xp.inf
+    return scores
 
 
 @ag.no_grad()
@@ -35,7 +42,8 @@ def greedy_decode(model, src, bos_id, eos_id, max_len=None, use_cache=True):
             done = xp.zeros(B, dtype=bool)
         cache = model.new_cache() if use_cache else None
         for _ in range(_steps(model, max_len)):
-            nxt = _step_logits(model, memory, src_mask, seqs, cache, xp).argmax(axis=-1)
+            nxt = _no_pad(_step_logits(model, memory, src_mask, seqs, cache), model,
+                          xp).argmax(axis=-1)
             nxt = xp.where(done, pad, nxt)                            # finished rows pad
             seqs = xp.concatenate([seqs, nxt[:, None]], axis=1)
             done |= nxt == eos_id
@@ -87,8 +95,9 @@ def beam_search(model, src, bos_id, eos_id, beam_size=4, max_len=None, alpha=0.6
         src_mask = src_mask[ag.Tensor._make(per_beam)]
         cache = model.new_cache() if use_cache else None
         for _ in range(_steps(model, max_len)):
-            logits = _step_logits(model, memory, src_mask, seqs, cache, xp)   # (B*K, V)
-            logp = ag.log_softmax(ag.Tensor._make(logits.astype(ag.float64))).data
+            logits = _step_logits(model, memory, src_mask, seqs, cache)       # (B*K, V)
+            logp = _no_pad(ag.log_softmax(ag.Tensor._make(logits.astype(ag.float64))).data,
+                           model, xp)
             V = logp.shape[1]
             logp[finished] = -xp.inf
             logp[finished, pad] = 0.0                                  # finished: pad, free

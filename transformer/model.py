@@ -72,8 +72,9 @@ class Transformer(nn.Module):
         src_mask = padding_mask(src, c.pad_id)
         return self.encoder(src, src_mask), src_mask
 
-    def decode(self, memory, src_mask, tgt_in, cache=None):
-        """Logits for each position of ``tgt_in``. With a ``cache``
+    def decode(self, memory, src_mask, tgt_in, cache=None, last_only=False):
+        """Logits for each position of ``tgt_in`` (only the last one with
+        ``last_only``, as decoding needs). With a ``cache``
         (``model.new_cache()``), ``tgt_in`` holds only the new tokens: the
         keys and values of earlier steps are reused, so a step costs one
         position, not a re-run of the prefix."""
@@ -90,7 +91,9 @@ class Transformer(nn.Module):
         else:
             tgt_mask = None                    # one new query sees every cached key
         h = self.decoder(tgt_in, memory, src_mask, tgt_mask, cache)  # (B, T, d_model)
-        return self.generator(h)                                     # (B, T, vocab)
+        if last_only:
+            h = h[:, -1:]                                            # (B, 1, d_model)
+        return self.generator(h)                                     # (B, T or 1, vocab)
 
     def new_cache(self):
         return self.decoder.new_cache()

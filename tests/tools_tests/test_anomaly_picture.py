@@ -6,8 +6,7 @@ import pytest
 
 import autograd as ag
 import nn
-import tools  # noqa: F401  (installs the reporter)
-from tools import anomaly_picture
+from tools import anomaly_picture   # importing it installs the reporter
 
 
 def test_anomaly_error_names_a_picture_of_the_neighbourhood(tmp_path, monkeypatch):

@@ -76,3 +76,18 @@ def test_decoding_leaves_the_training_mode_as_it_was(setup):
     m.train()
     T.greedy_decode(m, src, BOS, EOS, max_len=3)
     assert m.training
+
+
+def test_pad_is_never_predicted_even_when_the_model_prefers_it():
+    c = micro_config(max_len=12)
+    m = model(c, seed=5)
+    with ag.no_grad():
+        m.generator.bias.data[PAD] = 1e3              # the model "wants" <pad> everywhere
+    src = batch(c, B=3)[0]
+    for out in (T.greedy_decode(m, src, BOS, EOS, max_len=6),
+                T.greedy_decode(m, src, BOS, EOS, max_len=6, use_cache=False),
+                T.beam_search(m, src, BOS, EOS, beam_size=2, max_len=6)[0]):
+        rows = out.numpy().tolist()
+        for row in rows:
+            body = row[:row.index(EOS)] if EOS in row else row
+            assert PAD not in body

@@ -1,0 +1,63 @@
+"""The benchmark harness's arithmetic and its gradformer worker (no timings:
+those belong in ``python -m tools.bench``, never in tests)."""
+import math
+
+from tools.bench_gradformer import GradformerTrainer
+from tools.bench_setup import CONFIGS, BenchConfig, forward_flops, header, token_batch, \
+    train_step_flops
+
+
+def _matmul_flops(shapes):
+    """2 m k n per (m, k) @ (k, n) product."""
+    return sum(2 * m * k * n for m, k, n in shapes)
+
+
+def test_flop_count_of_the_tiny_config_matches_a_hand_count():
+    c = CONFIGS["tiny"]
+    B, S, T, d, f, V = 32, 16, 16, 64, 256, 1000
+    assert (c.batch, c.src_len, c.tgt_len, c.d_model, c.d_ff, c.vocab) == (B, S, T, d, f, V)
+    h, dk = 4, 16
+    encoder_layer = (
+        [(B * S, d, d)] * 4                       # W_q, W_k, W_v, W_o on every source token
+        + [(S, dk, S)] * (B * h)                  # scores per sentence and head
+        + [(S, S, dk)] * (B * h)                  # weights @ V
+        + [(B * S, d, f), (B * S, f, d)])         # feed-forward
+    decoder_layer = (
+        [(B * T, d, d)] * 4 + [(T, dk, T)] * (B * h) + [(T, T, dk)] * (B * h)   # self-attention
+        + [(B * T, d, d)] * 2 + [(B * S, d, d)] * 2                          # cross: Q, O; K, V
+        + [(T, dk, S)] * (B * h) + [(T, S, dk)] * (B * h)
+        + [(B * T, d, f), (B * T, f, d)])
+    output = [(B * T, d, V)]
+    by_hand = 2 * _matmul_flops(encoder_layer) + 2 * _matmul_flops(decoder_layer) + \
+        _matmul_flops(output)
+    assert by_hand == 312_999_936
+    assert forward_flops(c) == by_hand
+    assert train_step_flops(c) == 3 * by_hand
+
+
+def test_gradformer_worker_runs_one_training_step():
+    micro = BenchConfig("micro", d_model=8, n_heads=2, n_encoder_layers=1, n_decoder_layers=1,
+                        d_ff=12, vocab=20, batch=2, src_len=5, tgt_len=4)
+    trainer = GradformerTrainer(micro)
+    before = {n: p.numpy().copy() for n, p in trainer.model.named_parameters()}
+    seconds, loss, phases = trainer.step()
+    assert seconds > 0 and len(phases) == 3 and min(phases) >= 0
+    assert math.isclose(sum(phases), seconds, rel_tol=1e-6)
+    assert math.isfinite(loss) and 0 < loss < 2 * math.log(micro.vocab)
+    changed = [n for n, p in trainer.model.named_parameters()
+               if (p.numpy() != before[n]).any()]
+    assert len(changed) == len(before)        # Adam moved every parameter
+    info = trainer.info()
+    assert info["params"] == sum(v.size for v in before.values())
+
+
+def test_token_batches_repeat_and_header_starts_with_the_command():
+    c = CONFIGS["tiny"]
+    src, tgt = token_batch(c, seed=3)
+    assert (src, tgt) == token_batch(c, seed=3)
+    assert len(src) == c.batch and {len(r) for r in src} == {c.src_len}
+    assert {len(r) for r in tgt} == {c.tgt_len + 1} and {r[0] for r in tgt} == {1}
+    assert min(min(r) for r in src) >= 3          # no padding in the benchmark batches
+    text = header(["--configs", "tiny"])
+    assert text.splitlines()[0] == "$ python -m tools.bench --configs tiny"
+    assert "Python" in text and "NumPy" in text and "date:" in text

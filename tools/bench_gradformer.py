@@ -1,0 +1,185 @@
+"""The gradformer side of ``python -m tools.bench``: objects that live in a
+worker process (see ``tools.bench_worker``) and time one training step, one
+greedy-decoding batch, or profile a few steps. Never imports torch."""
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import resource
+import sys
+import time
+
+import autograd as ag
+import nn
+import transformer as T
+
+from .bench_setup import BOS, PAD, BenchConfig, token_batch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NEVER = -1          # an <eos> id no model can produce: greedy decoding runs every step
+
+
+def model_config(c: BenchConfig) -> T.TransformerConfig:
+    """The library's defaults (post-norm, sinusoidal positions, output
+    projection tied to the target embedding) at the benchmark's sizes."""
+    return T.TransformerConfig(
+        src_vocab_size=c.vocab, tgt_vocab_size=c.vocab, d_model=c.d_model, n_heads=c.n_heads,
+        n_encoder_layers=c.n_encoder_layers, n_decoder_layers=c.n_decoder_layers, d_ff=c.d_ff,
+        dropout=c.dropout, attention_dropout=c.dropout, max_len=c.max_len, pad_id=PAD)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _blas() -> str:
+    try:
+        deps = ag.backend.xp_for_device("cpu").show_config(mode="dicts")["Build Dependencies"]
+        return f"NumPy BLAS: {deps['blas']['name']} {deps['blas'].get('version', '')}".strip()
+    except Exception as e:  # an older NumPy without mode="dicts"
+        return f"NumPy BLAS: unknown ({type(e).__name__})"
+
+
+class GradformerTrainer:
+    """One training step = zero_grad, forward, label-smoothed cross-entropy
+    (0.1, padding ignored), backward, Adam (betas 0.9/0.98, eps 1e-9), on
+    the same fixed random batch every step."""
+
+    framework = "gradformer"
+
+    def __init__(self, config: BenchConfig, seed: int = 0, lr: float = 1e-4):
+        ag.manual_seed(seed)
+        self.config = config
+        self.model = T.Transformer(model_config(config))
+        self.model.train()
+        self.opt = nn.optim.Adam(self.model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
+        src, tgt = token_batch(config, seed)
+        self.src = ag.tensor(src)                                   # (B, S) int64
+        self.tgt_in = ag.tensor([row[:-1] for row in tgt])          # (B, T), starts with <bos>
+        self.tgt_out = ag.tensor([row[1:] for row in tgt])          # (B, T) labels
+
+    def step(self):
+        """Run one training step; (wall seconds, loss, (forward + loss,
+        backward, zero_grad + Adam) seconds)."""
+        t0 = time.perf_counter()
+        self.opt.zero_grad()
+        t1 = time.perf_counter()
+        logits = self.model(self.src, self.tgt_in)                  # (B, T, V)
+        loss = nn.cross_entropy(logits, self.tgt_out, ignore_index=PAD, label_smoothing=0.1)
+        t2 = time.perf_counter()
+        loss.backward()
+        t3 = time.perf_counter()
+        self.opt.step()
+        t4 = time.perf_counter()
+        return t4 - t0, loss.item(), (t2 - t1, t3 - t2, (t1 - t0) + (t4 - t3))
+
+    def info(self):
+        return {"params": self.model.num_parameters(), "peak_rss_mib": peak_rss_mib(),
+                "torch_loaded": "torch" in sys.modules, "blas": _blas()}
+
+    def profile(self, steps: int, top: int = 15) -> str:
+        """cProfile over ``steps`` training steps; the ``top`` entries by
+        total time spent in the function itself (tottime)."""
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(steps):
+            self.step()
+        profiler.disable()
+        return profile_table(profiler, steps, top)
+
+
+def _qualify(path, line, func) -> str:
+    """``forward`` -> ``Matmul.forward``: the class a method at ``line`` of a
+    project file sits in (cProfile keys carry only the bare name)."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()[:line]
+    except OSError:
+        return func
+    indent = len(lines[-1]) - len(lines[-1].lstrip()) if lines else 0
+    for text in reversed(lines[:-1]):
+        stripped = text.lstrip()
+        if stripped.startswith("class ") and len(text) - len(stripped) < indent:
+            return f"{stripped[6:].split('(')[0].split(':')[0].strip()}.{func}"
+        if stripped and len(text) - len(stripped) == 0 and not stripped.startswith(("@", "#")):
+            break                                    # reached module level: a plain function
+    return func
+
+
+def _where(key) -> str:
+    file, line, func = key
+    if file == "~":                                  # a builtin or C method
+        return func
+    if file.startswith(ROOT + os.sep):
+        func = _qualify(file, line, func)
+        file = os.path.relpath(file, ROOT)
+    elif "site-packages" in file:
+        file = file.split("site-packages" + os.sep, 1)[1]
+    else:
+        file = os.path.basename(file)
+    return f"{file}:{line}({func})"
+
+
+def profile_table(profiler, steps: int, top: int) -> str:
+    stats = pstats.Stats(profiler).stats
+    total = sum(v[2] for v in stats.values())
+    rows = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    out = [f"{steps} steps profiled, {total:.3f} s of tottime in all, {total / steps:.3f} s/step "
+           f"(cProfile overhead included)",
+           f"{'ncalls':>9} {'tottime s':>10} {'%':>6} {'cumtime s':>10}  function"]
+    for key, (cc, nc, tt, ct, _) in rows:
+        calls = str(nc) if nc == cc else f"{nc}/{cc}"
+        out.append(f"{calls:>9} {tt:>10.3f} {100 * tt / total:>5.1f}% {ct:>10.3f}  {_where(key)}")
+    return "\n".join(out)
+
+
+class GradformerDecoder:
+    """Greedy decoding of one fixed batch, eval mode, no gradient, with and
+    without the key/value cache; ``steps`` decoding steps always run."""
+
+    framework = "gradformer"
+
+    def __init__(self, config: BenchConfig, steps: int = 32, seed: int = 0):
+        ag.manual_seed(seed)
+        self.model = T.Transformer(model_config(config))
+        self.model.eval()
+        self.src = ag.tensor(token_batch(config, seed)[0])          # (B, S)
+        self.steps = steps
+
+    def decode(self, use_cache=True):
+        """(wall seconds, output ids as nested lists (B, steps))."""
+        t0 = time.perf_counter()
+        out = T.greedy_decode(self.model, self.src, bos_id=BOS, eos_id=NEVER,
+                              max_len=self.steps, use_cache=use_cache)
+        seconds = time.perf_counter() - t0
+        return seconds, out.numpy().tolist()
+
+    def info(self):
+        return {"params": self.model.num_parameters(), "peak_rss_mib": peak_rss_mib(),
+                "torch_loaded": "torch" in sys.modules, "blas": _blas()}
+
+
+class GradformerMatmul:
+    """Matrix products alone (``a @ b`` under no_grad), to tell how fast the
+    BLAS underneath is from how fast the framework around it is."""
+
+    framework = "gradformer"
+
+    def run(self, batch, m, k, n, repeats):
+        """Median seconds of (batch, m, k) @ (batch, k, n) (2-D when batch is 1)."""
+        lead = (batch,) if batch > 1 else ()
+        a, b = ag.randn(*lead, m, k), ag.randn(*lead, k, n)
+        times = []
+        with ag.no_grad():
+            a @ b
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                a @ b
+                times.append(time.perf_counter() - t0)
+        return sorted(times)[len(times) // 2]
+
+    def info(self):
+        return {"blas": _blas(), "torch_loaded": "torch" in sys.modules}
+
