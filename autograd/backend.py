@@ -256,6 +256,8 @@ def ones_like(array):
 def is_scalar(obj) -> bool:
     """Python and NumPy scalars and 0-d host arrays: values that take the dtype
     of the tensor they meet (the NumPy 2 promotion trap, see DESIGN.md 2)."""
+    if type(obj) in _PYTHON_NUMBERS:
+        return True
     if isinstance(obj, (numbers.Number, numpy.bool_)):
         return True
     return isinstance(obj, numpy.ndarray) and obj.ndim == 0
@@ -299,10 +301,15 @@ def asarray(data, dtype=None, device=None, copy=False):
     return kind.from_host(numpy.ascontiguousarray(host) if host.ndim else host, index)
 
 
+_PYTHON_NUMBERS = (float, int, bool)
+
+
 def scalar_like(value, array):
     """A 0-d array holding ``value`` in the dtype of ``array`` on its device
     (integers meeting a float stay exact; floats meeting ints use float)."""
     dtype = array.dtype
+    if type(array) is numpy.ndarray and dtype.kind == "f" and type(value) in _PYTHON_NUMBERS:
+        return numpy.array(value, dtype)             # the common case: x * 0.5 on the CPU
     if dtype.kind in "iub" and isinstance(value, (float, numpy.floating)):
         dtype = _default_float
     if dtype.kind == "b" and not isinstance(value, (bool, numpy.bool_)):

@@ -153,25 +153,29 @@ def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
     outer_scope = state.scope
     try:
         with set_grad_enabled(create_graph):
+            keep = wanted or ()
             for fn in order:
                 gys = []
+                used = False
                 for ref in fn.outputs:
                     out = ref()
-                    entry = pending.get(id(out)) if out is not None else None
+                    key = id(out)
+                    entry = pending.get(key) if out is not None else None
                     if entry is None:
                         gys.append(None)
                         continue
-                    if wanted is None or id(out) not in wanted:
-                        del pending[id(out)]
+                    if key not in keep:
+                        del pending[key]
                     g = entry[1]
                     if out._hooks:
                         g = _run_hooks(out, g)
-                        if wanted is not None and id(out) in wanted:
-                            pending[id(out)] = (out, g)
+                        if key in keep:
+                            pending[key] = (out, g)
                     if out._retain_grad:
                         out.grad = g if out.grad is None else out.grad + g
                     gys.append(g)
-                if all(g is None for g in gys):
+                    used = True
+                if not used:
                     continue
                 _check_versions(fn)
                 if log is not None:
@@ -257,6 +261,9 @@ def _fit(gx, x, fn):
     """Sum a broadcast gradient back to the input's shape; check it."""
     if not isinstance(gx, Tensor):
         raise TypeError(f"{fn.name}.backward returned a {type(gx).__name__}, not a Tensor")
+    g, a = gx.data, x.data
+    if g.shape == a.shape and g.dtype == a.dtype:
+        return gx                                   # the common case, checked cheaply
     if gx.shape != x.shape:
         from .ops.reduction import sum_to
         try:

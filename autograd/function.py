@@ -60,24 +60,31 @@ class Function:
         except (ValueError, IndexError, TypeError) as e:
             shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
             raise OpError(f"{self.name}: {e} (input shapes: {shapes})") from None
-        record = state.grad_enabled and any(t._requires_grad for t in inputs)
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
-        make = Tensor._make
-        xp_array = type(arrays[0]) if arrays else None
-        results = tuple(make(y if type(y) is xp_array or backend.is_array(y) else self.xp.asarray(y),
-                             record, self if record else None) for y in outs)
+        record = False
+        if state.grad_enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    record = True
+                    break
+        array_type = type(arrays[0])
+        if type(out) is tuple:
+            results = tuple(Tensor._make(_as_array(y, array_type, self.xp), record,
+                                         self if record else None) for y in out)
+        else:
+            results = Tensor._make(_as_array(out, array_type, self.xp), record,
+                                   self if record else None)
         if record:
             self.inputs = inputs
             self._versions = [t._version for t in inputs]
-            self.outputs = tuple(weakref.ref(r) for r in results)
+            self.outputs = (tuple(weakref.ref(r) for r in results) if type(results) is tuple
+                            else (weakref.ref(results),))
             self.module_path = state.scope
         if state.anomaly:
             from . import anomaly
             self.module_path = state.scope
             self._stack = anomaly.capture_stack()
-            anomaly.check_outputs(self, results)
-        return results if multi else results[0]
+            anomaly.check_outputs(self, results if type(results) is tuple else (results,))
+        return results
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{self.name} has no forward")
@@ -106,6 +113,14 @@ class Function:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
         return f"<{self.name}({args})>"
+
+
+def _as_array(y, array_type, xp):
+    """An op's result as an array of its device (NumPy hands back scalars
+    from 0-d arithmetic)."""
+    if type(y) is array_type or backend.is_array(y):
+        return y
+    return xp.asarray(y)
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor needs Function's module loaded first)

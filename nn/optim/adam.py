@@ -35,15 +35,20 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # One scratch array for every temporary: large allocations cost page faults.
+        tmp = xp.multiply(grad, 1.0 - b1)
         m *= b1
-        m += grad * (1.0 - b1)
+        m += tmp                                            # m = b1 m + (1 - b1) g
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - b2
         v *= b2
-        v += grad * grad * (1.0 - b2)
-        step_size = lr / (1.0 - b1 ** t)
-        denom = xp.sqrt(v)
-        denom *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        denom += eps
-        p.data -= (m / denom) * step_size
+        v += tmp                                            # v = b2 v + (1 - b2) g^2
+        xp.sqrt(v, out=tmp)
+        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
+        tmp += eps                                          # sqrt(v / (1 - b2^t)) + eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= lr / (1.0 - b1 ** t)
+        p.data -= tmp
 
 
 class AdamW(Adam):

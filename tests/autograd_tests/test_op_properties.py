@@ -93,6 +93,7 @@ REFERENCE = {
     "Matmul": np.matmul, "Linear": lambda x, w, b=None: x @ w.T + (0 if b is None else b),
     "Softmax": _softmax, "LogSoftmax": _log_softmax, "LayerNorm": _layer_norm,
     "Embedding": _embedding, "CrossEntropy": _cross_entropy,
+    "MaskScale": lambda x, mask, scale: x * np.asarray(mask) * scale,
 }
 NO_REFERENCE = {
     "Dropout": "draws a random mask: its rate, scaling and replay are tested in test_fused_ops",
