@@ -20,7 +20,7 @@ import autograd as ag
 import nn
 
 from . import checkpoint
-from .batching import encode_pairs
+from .batching import encode_pairs, make_batches
 from .config import PRESETS, TransformerConfig
 from .corpus import read_parallel, read_tsv
 from .model import Transformer
@@ -66,13 +66,14 @@ def parse_args(argv=None):
     train = p.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--max-steps", type=int, default=None, help="stop after this many updates")
-    train.add_argument("--max-tokens", type=int, default=4096,
-                       help="token budget of a batch (padded, per side)")
-    train.add_argument("--schedule", default="noam", choices=["noam", "constant"],
-                       help="noam: the paper's warmup then 1/sqrt(step); constant: fixed lr")
+    train.add_argument("--max-tokens", type=int, default=None,
+                       help="token budget of a batch (padded, per side; default 4096)")
+    train.add_argument("--schedule", default=None, choices=["noam", "cosine", "constant"],
+                       help="noam: the paper's warmup then 1/sqrt(step); cosine: warmup then "
+                            "a cosine decay to 0 at the last step; constant: warmup then fixed")
     train.add_argument("--lr", type=float, default=None,
                        help="peak learning rate (noam default: the paper's d_model^-0.5 * "
-                            "warmup^-0.5; constant default: 5e-4)")
+                            "warmup^-0.5; cosine and constant default: 5e-4)")
     train.add_argument("--warmup", type=int, default=400, help="warmup steps")
     train.add_argument("--label-smoothing", type=float, default=0.1)
     train.add_argument("--clip-norm", type=float, default=1.0, help="0 disables clipping")
@@ -89,8 +90,22 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _default_epochs(args):
-    return 10 if args.train or args.train_tsv else {"toy-pair": 12}.get(args.task, 8)
+# Defaults where the user gave no value: the symbol tasks are deterministic
+# (no dropout) and reach 100% with a lower peak and a decay to zero.
+DEFAULTS = {"epochs": 10, "max_tokens": 4096, "schedule": "noam", "lr": None, "dropout": None}
+TASK_DEFAULTS = {
+    "toy-pair": {"epochs": 12},
+    **{task: {"epochs": 30, "max_tokens": 1024, "schedule": "cosine", "lr": 1e-3,
+              "dropout": 0.0} for task in ("copy", "reverse", "sort")},
+}
+
+
+def _fill_defaults(s):
+    corpus = s["train"] or s["train_tsv"]
+    chosen = {**DEFAULTS, **({} if corpus else TASK_DEFAULTS.get(s["task"], {}))}
+    for key, value in chosen.items():
+        if s.get(key) is None:
+            s[key] = value
 
 
 def load_data(s):
@@ -142,7 +157,8 @@ def build(s, pairs):
     return (src_tok, tgt_tok, src_vocab, tgt_vocab), encoded, config
 
 
-def make_optimizer(s, model):
+def make_optimizer(s, model, steps_per_epoch):
+    """Adam (betas 0.9/0.98, eps 1e-9, as the paper) and the chosen schedule."""
     opt = nn.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     d = model.config.d_model
     if s["schedule"] == "noam":
@@ -151,7 +167,17 @@ def make_optimizer(s, model):
         return opt, nn.optim.NoamSchedule(opt, d, s["warmup"], scale=scale)
     for g in opt.param_groups:
         g["initial_lr"] = s["lr"] or 5e-4
+    if s["schedule"] == "cosine":
+        # Its length is fixed when the run starts (a resumed run decays alike).
+        total = s.setdefault("schedule_steps", s["max_steps"] or s["epochs"] * steps_per_epoch)
+        return opt, nn.optim.WarmupCosineSchedule(opt, s["warmup"], max(total, s["warmup"] + 1))
     return opt, nn.optim.ConstantSchedule(opt, warmup_steps=s["warmup"])
+
+
+def schedule_peak(schedule, s):
+    """The largest learning rate the schedule reaches (at the end of warmup)."""
+    return max(schedule.factor(step) for step in (s["warmup"], s["warmup"] + 1)) * \
+        schedule.optimizer.param_groups[0]["initial_lr"]
 
 
 def _new_run_folder(s):
@@ -200,7 +226,7 @@ def run(args):
     else:
         state = None
         s = vars(args).copy()
-        s["epochs"] = s["epochs"] or _default_epochs(args)
+        _fill_defaults(s)
     if s["device"] != "cpu":
         try:
             ag.backend.parse_device(s["device"])          # fail early on a missing GPU
@@ -222,7 +248,9 @@ def run(args):
     if state is not None:
         model.load_state_dict(state["model"])
     model.to(s["device"])
-    optimizer, schedule = make_optimizer(s, model)
+    if "steps_per_epoch" not in s:      # fixed at the start, so a resumed run decays alike
+        s["steps_per_epoch"] = len(make_batches(encoded["train"], s["max_tokens"], s["seed"], 0))
+    optimizer, schedule = make_optimizer(s, model, s["steps_per_epoch"])
     translator = Translator(model, src_tok, tgt_tok, src_vocab, tgt_vocab)
     data = {"train": encoded["train"], "valid": encoded["valid"],
             "valid_pairs": pairs["valid"], "test_pairs": pairs["test"]}
@@ -235,6 +263,10 @@ def run(args):
               f"step {trainer.progress.step}")
     _write_settings(run_dir, s, config)
     print(f"run folder: {run_dir}")
+    print(f"settings: {s['epochs']} epochs{', at most %d steps' % s['max_steps'] if s['max_steps'] else ''}, "
+          f"{s['schedule']} schedule (peak lr {schedule_peak(schedule, s):.2e}, warmup "
+          f"{s['warmup']}), dropout {config.dropout}, label smoothing {s['label_smoothing']}, "
+          f"batches of {s['max_tokens']} tokens, seed {s['seed']}")
     print(f"model: {model.num_parameters():,} parameters ({s['model']}), source vocabulary "
           f"{len(src_vocab)}, target vocabulary {len(tgt_vocab)}, "
           f"{len(encoded['train'].src):,} training pairs, device {s['device']}")
