@@ -41,7 +41,8 @@ def main(argv=None):
                                     batch_size=args.batch_size)
     tok_bleu, tok_sig = metrics.tokenized_bleu(hyp_tokens,
                                                [t.tgt_tokenizer.tokenize(r) for r in refs])
-    sacre, sig = metrics.sacre_bleu([t.tgt_tokenizer.detokenize(h) for h in hyp_tokens], refs)
+    sacre, sig = metrics.sacre_bleu([t.tgt_tokenizer.detokenize(h) for h in hyp_tokens], refs,
+                                    t.tgt_tokenizer.lowercase)
     print(f"sentences: {len(srcs)} (skipped {corpus.skipped_empty} with an empty side), "
           f"beam {args.beam}, {time.perf_counter() - start:.1f} s")
     print(f"BLEU (tokenized, lower-cased) {tok_bleu:.2f}  {tok_sig}")

@@ -17,9 +17,10 @@ def exact_match(hypotheses: list[list[str]], references: list[list[str]]) -> flo
     return sum(h == r for h, r in zip(hypotheses, references)) / len(references)
 
 
-def sacre_bleu(hypotheses: list[str], references: list[str]):
-    """Standard sacreBLEU on detokenized text: (score, signature)."""
-    metric = BLEU()
+def sacre_bleu(hypotheses: list[str], references: list[str], lowercase=False):
+    """sacreBLEU on detokenized text: (score, signature). ``lowercase`` for a
+    model trained on lower-cased text (the signature then says case:lc)."""
+    metric = BLEU(lowercase=lowercase)
     return metric.corpus_score(hypotheses, [references]).score, str(metric.get_signature())
 
 

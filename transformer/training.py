@@ -200,7 +200,7 @@ class Trainer:
             return {"exact_match": metrics.exact_match(hyps, refs)}
         bleu_tok, sig_tok = metrics.tokenized_bleu(hyps, refs)
         sacre, sig = metrics.sacre_bleu([t.tgt_tokenizer.detokenize(h) for h in hyps],
-                                        [tgt for _, tgt in pairs])
+                                        [tgt for _, tgt in pairs], t.tgt_tokenizer.lowercase)
         return {"bleu": bleu_tok, "bleu_signature": sig_tok, "sacrebleu": sacre,
                 "sacrebleu_signature": sig}
 
