@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import backend
 from .function import Function
+from .graph import post_order
 from .grad_mode import set_grad_enabled, state
 from .tensor import Tensor
 
@@ -99,32 +100,17 @@ def _order(roots, wanted, partial):
     ``wanted`` (ids of the tensors ``grad`` asks for), only ops on a path to
     one of them; with ``partial``, not beyond them."""
     stop = wanted if partial else ()
-    seen = set()
-    post = []             # post-order: an op after every op that feeds it
-    needed = {}
-    for root in roots:
-        fn = root.grad_fn
-        if fn is None or fn in seen:
-            continue
-        seen.add(fn)
-        stack = [(fn, iter(_inputs(fn)))]
-        while stack:
-            fn, it = stack[-1]
-            for x in it:
-                f = x.grad_fn
-                if f is not None and x._requires_grad and f not in seen and id(x) not in stop:
-                    seen.add(f)
-                    stack.append((f, iter(_inputs(f))))
-                    break
-            else:
-                stack.pop()
-                post.append(fn)
-                if wanted is not None:
-                    needed[fn] = any(id(x) in wanted or (id(x) not in stop and
-                                                         needed.get(x.grad_fn, False))
-                                     for x in fn.inputs if x._requires_grad)
+    post = post_order([r.grad_fn for r in roots], lambda fn: (
+        x.grad_fn for x in _inputs(fn)
+        if x.grad_fn is not None and x._requires_grad and id(x) not in stop))
+    if wanted is not None:
+        needed = {}
+        for fn in post:            # producers come first: their answer is known
+            needed[fn] = any(id(x) in wanted or (id(x) not in stop and needed.get(x.grad_fn, False))
+                             for x in fn.inputs if x._requires_grad)
+        post = [fn for fn in post if needed[fn]]
     post.reverse()
-    return post if wanted is None else [fn for fn in post if needed[fn]]
+    return post
 
 
 def _inputs(fn: Function):

@@ -23,6 +23,8 @@ def main(argv=None):
     p.add_argument("--src", required=True, help="source sentences, one a line (plain or .gz)")
     p.add_argument("--ref", required=True, help="reference translations, aligned with --src")
     p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--alpha", type=float, default=0.6,
+                   help="beam search length penalty ((5 + length) / 6) ** alpha (GNMT); 0: none")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--limit", type=int, default=None, help="score only the first N sentences")
@@ -38,13 +40,14 @@ def main(argv=None):
     srcs = [s for s, _ in pairs]
     refs = [r for _, r in pairs]
     hyp_tokens = t.translate_tokens([t.src_tokenizer.tokenize(s) for s in srcs], beam=args.beam,
-                                    batch_size=args.batch_size)
+                                    batch_size=args.batch_size, alpha=args.alpha)
     tok_bleu, tok_sig = metrics.tokenized_bleu(hyp_tokens,
                                                [t.tgt_tokenizer.tokenize(r) for r in refs])
     sacre, sig = metrics.sacre_bleu([t.tgt_tokenizer.detokenize(h) for h in hyp_tokens], refs,
                                     t.tgt_tokenizer.lowercase)
     print(f"sentences: {len(srcs)} (skipped {corpus.skipped_empty} with an empty side), "
-          f"beam {args.beam}, {time.perf_counter() - start:.1f} s")
+          f"beam {args.beam}" + (f" (alpha {args.alpha})" if args.beam > 1 else "") +
+          f", {time.perf_counter() - start:.1f} s")
     print(f"BLEU (tokenized, lower-cased) {tok_bleu:.2f}  {tok_sig}")
     print(f"sacreBLEU {sacre:.2f}  {sig}")
     return 0

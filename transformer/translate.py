@@ -21,6 +21,8 @@ def main(argv=None):
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint file")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    p.add_argument("--alpha", type=float, default=0.6,
+                   help="beam search length penalty ((5 + length) / 6) ** alpha (GNMT); 0: none")
     p.add_argument("--device", default="cpu")
     p.add_argument("--attention", metavar="DIR",
                    help="also draw attention heatmaps of the first sentence into DIR")
@@ -32,7 +34,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    for out in t.translate(sentences, beam=args.beam):
+    for out in t.translate(sentences, beam=args.beam, alpha=args.alpha):
         print(out)
     if args.attention and sentences:
         draw_attention(t, sentences[0], args.attention)

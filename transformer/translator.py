@@ -60,8 +60,8 @@ class Translator:
                 out[i] = v.decode(row, strip_special=True)
         return out
 
-    def translate(self, sentences, beam=1, batch_size=64):
+    def translate(self, sentences, beam=1, batch_size=64, alpha=0.6):
         """Sentences in, detokenized translations out."""
         tokens = [self.src_tokenizer.tokenize(s) for s in sentences]
         return [self.tgt_tokenizer.detokenize(t)
-                for t in self.translate_tokens(tokens, beam, batch_size)]
+                for t in self.translate_tokens(tokens, beam, batch_size, alpha)]

@@ -13,18 +13,23 @@ def _loss(m, src, tgt_in, tgt_out, smoothing=0.1):
     return ag.cross_entropy(m(src, tgt_in), tgt_out, ignore_index=PAD, label_smoothing=smoothing)
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_gradcheck_through_the_whole_model_loss(norm_first):
-    c = micro_config(norm_first=norm_first)
-    m = model(c)
-    src, tgt_in, tgt_out = batch(c)
+def _loss_of_parameters(m):
+    """(loss as a function of every parameter, in named order; the parameters)
+    so that gradcheck perturbs exactly the tensors the model reads."""
+    src, tgt_in, tgt_out = batch(m.config)
     params = dict(m.named_parameters())
-    names = list(params)
 
     def loss_of(*ws):
-        with nn.stateless.substituted(m, dict(zip(names, ws))):
+        with nn.stateless.substituted(m, dict(zip(params, ws))):
             return _loss(m, src, tgt_in, tgt_out)
+    return loss_of, params
 
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_gradcheck_through_the_whole_model_loss(norm_first):
+    m = model(micro_config(norm_first=norm_first))
+    loss_of, params = _loss_of_parameters(m)
+    names = list(params)
     ws = [params[n] for n in names]
     assert ag.gradcheck(loss_of, ws, elementwise_limit=0)      # every parameter, random directions
     # Elementwise on the attention projections of the decoder's cross-attention.
@@ -191,14 +196,6 @@ def test_gradient_checkpointing_gives_identical_gradients_and_loss():
 
 
 def test_gradcheck_of_the_whole_model_in_training_mode_replays_dropout():
-    c = micro_config(dropout=0.3, attention_dropout=0.3)
-    m = model(c).train()
-    src, tgt_in, tgt_out = batch(c)
-    params = dict(m.named_parameters())
-    names = list(params)
-
-    def loss_of(*ws):
-        with nn.stateless.substituted(m, dict(zip(names, ws))):
-            return _loss(m, src, tgt_in, tgt_out)
-
-    assert ag.gradcheck(loss_of, [params[n] for n in names], elementwise_limit=0)
+    m = model(micro_config(dropout=0.3, attention_dropout=0.3)).train()
+    loss_of, params = _loss_of_parameters(m)
+    assert ag.gradcheck(loss_of, list(params.values()), elementwise_limit=0)
