@@ -107,3 +107,38 @@ def attention_maps(model, src_tokens, tgt_tokens, src_ids, tgt_in_ids, out_dir,
     finally:
         model.keep_attention_weights(False)
         model.zero_grad()
+
+
+class GradientNorms:
+    """Collects the gradient norm of every parameter during a backward pass,
+    through tensor hooks (``register_hook``), for ``gradient_norms_plot``."""
+
+    def __init__(self, model):
+        self.norms = {}
+        self._handles = [p.register_hook(self._hook(name)) for name, p in model.named_parameters()]
+
+    def _hook(self, name):
+        def record(grad):
+            self.norms[name] = float((grad.data * grad.data).sum()) ** 0.5
+        return record
+
+    def remove(self):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+
+def gradient_norms_plot(norms: dict, path, title="gradient norm per parameter"):
+    """Horizontal bars, one per parameter (dotted path), log scale: where the
+    gradient signal is strong or vanishing through the stack."""
+    names = list(norms)
+    fig, ax = plt.subplots(figsize=(7, 0.18 * len(names) + 1.2))
+    ax.barh(range(len(names)), [max(norms[n], 1e-12) for n in names], color="#4a7ab5")
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("L2 norm of the gradient")
+    ax.set_title(title, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    _save(fig, path)

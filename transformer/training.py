@@ -126,9 +126,16 @@ class Trainer:
             for index in range(p.batch_in_epoch, len(batches)):
                 src, tgt_in, tgt_out = collate(train, batches[index], pad_id=self.pad_id,
                                                device=self.model.device)
+                last = index == len(batches) - 1
+                norms = plots.GradientNorms(self.model) if last else None  # the epoch's picture
                 step_start = time.perf_counter()
                 loss, tokens = self.train_step(src, tgt_in, tgt_out)
                 p.epoch_seconds += time.perf_counter() - step_start
+                if norms is not None:
+                    norms.remove()
+                    plots.gradient_norms_plot(norms.norms, os.path.join(self.run, "grad_norms.png"),
+                                              f"gradient norm per parameter, last step of epoch "
+                                              f"{p.epoch + 1} (step {p.step + 1})")
                 p.step += 1
                 p.batch_in_epoch = index + 1
                 p.epoch_loss_sum += loss * tokens

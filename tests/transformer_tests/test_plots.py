@@ -1,5 +1,6 @@
 """Pictures: attention heatmaps (with per-head gradients) and loss curves."""
 import numpy as np
+import pytest
 
 import autograd as ag
 import transformer as T
@@ -51,3 +52,18 @@ def test_loss_curve(tmp_path):
     plots.loss_curve(records, str(path))
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]      # no temporary left
+
+
+def test_gradient_norms_are_collected_by_hooks_and_drawn(tmp_path):
+    model, src, tgt_in, tgt_out = _setup()
+    norms = plots.GradientNorms(model)
+    ag.cross_entropy(model(src, tgt_in), tgt_out).backward()
+    norms.remove()
+    names = [n for n, _ in model.named_parameters()]
+    assert list(norms.norms) != [] and set(norms.norms) == set(names)
+    for name, p in model.named_parameters():
+        assert norms.norms[name] == pytest.approx(float(np.linalg.norm(p.grad.numpy())), rel=1e-5)
+    assert all(not p._hooks for p in model.parameters())       # removed again
+    path = tmp_path / "g.png"
+    plots.gradient_norms_plot(norms.norms, str(path))
+    assert path.read_bytes()[:4] == b"\x89PNG"

@@ -35,7 +35,8 @@ def trained_run(tmp_path_factory):
 
 def test_a_smoke_run_writes_its_run_folder(trained_run):
     names = sorted(os.listdir(trained_run))
-    assert names == ["best.npz", "last.npz", "loss.png", "metrics.jsonl", "settings.json"]
+    assert names == ["best.npz", "grad_norms.png", "last.npz", "loss.png", "metrics.jsonl",
+                     "settings.json"]
     records = [json.loads(line) for line in open(trained_run / "metrics.jsonl")]
     epochs = [r for r in records if r["kind"] == "epoch"]
     assert [r["epoch"] for r in epochs] == [1, 2]
