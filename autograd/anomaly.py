@@ -16,7 +16,7 @@ import os
 import traceback
 
 from . import backend
-from .grad_mode import state
+from .grad_mode import StateSwitch, state
 
 # Callables (error) -> str | None, run when an anomaly is raised; a string
 # they return is appended to the message (e.g. "picture: anomaly.svg").
@@ -36,26 +36,12 @@ class AnomalyError(RuntimeError):
         self.tensor = tensor
 
 
-class detect_anomaly:
+class detect_anomaly(StateSwitch):
     """Context manager (and decorator) turning anomaly mode on."""
+    attribute = "anomaly"
 
     def __init__(self, check_nan=True):
-        self.check_nan = check_nan
-
-    def __enter__(self):
-        self._prev = state.anomaly
-        state.anomaly = self.check_nan
-        return self
-
-    def __exit__(self, *exc):
-        state.anomaly = self._prev
-        return False
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
-                return fn(*args, **kwargs)
-        return wrapper
+        super().__init__(bool(check_nan))
 
 
 def capture_stack():

@@ -2,6 +2,7 @@
 running (so each recorded op knows the dotted module path that made it)."""
 from __future__ import annotations
 
+import copy
 import functools
 
 
@@ -18,30 +19,37 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that turns recording on or off."""
+class StateSwitch:
+    """Context manager (and decorator) that sets one attribute of ``state``
+    for the length of a block, restoring it after."""
+    attribute = None
 
-    def __init__(self, mode: bool):
-        self.mode = bool(mode)
+    def __init__(self, value):
+        self.value = value
 
     def __enter__(self):
-        self._prev = state.grad_enabled
-        state.grad_enabled = self.mode
+        self._prev = getattr(state, self.attribute)
+        setattr(state, self.attribute, self.value)
         return self
 
     def __exit__(self, *exc):
-        state.grad_enabled = self._prev
+        setattr(state, self.attribute, self._prev)
         return False
 
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)(*self._args()):
+            with copy.copy(self):          # a fresh switch per call: calls may nest
                 return fn(*args, **kwargs)
         return wrapper
 
-    def _args(self):
-        return (self.mode,)
+
+class set_grad_enabled(StateSwitch):
+    """``with set_grad_enabled(mode):`` recording on or off."""
+    attribute = "grad_enabled"
+
+    def __init__(self, mode: bool):
+        super().__init__(bool(mode))
 
 
 class no_grad(set_grad_enabled):
@@ -50,18 +58,12 @@ class no_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(False)
 
-    def _args(self):
-        return ()
-
 
 class enable_grad(set_grad_enabled):
     """``with enable_grad():`` recording on, even inside ``no_grad``."""
 
     def __init__(self):
         super().__init__(True)
-
-    def _args(self):
-        return ()
 
 
 class module_scope:

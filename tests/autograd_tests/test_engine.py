@@ -211,3 +211,11 @@ def test_mixed_precision_gradient_is_cast_back_to_the_input_dtype():
     assert y.dtype == ag.float64
     y.backward()
     assert x.grad.dtype == ag.float32 and w.grad.dtype == ag.float64
+
+
+def test_flatten_is_a_differentiable_reshape():
+    x = ag.arange(6, dtype=ag.float64).reshape(2, 3).detach().requires_grad_()
+    y = x.flatten()
+    assert y.shape == (6,)
+    (y * ag.arange(6, dtype=ag.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 2], [3, 4, 5]])

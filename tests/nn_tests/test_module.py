@@ -453,3 +453,11 @@ def test_reassigning_a_parameter_keeps_its_place_in_the_order():
     lin.weight = _nn.Parameter(ag.zeros(2, 3))
     assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
     assert list(lin.state_dict()) == ["weight", "bias"]
+
+
+def test_add_module_registers_like_assignment():
+    import nn as _nn
+    root = _nn.Module()
+    root.add_module("head", _nn.Linear(2, 3))
+    assert [n for n, _ in root.named_parameters()] == ["head.weight", "head.bias"]
+    assert root.head.path == "head"
