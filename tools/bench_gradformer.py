@@ -6,7 +6,6 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
-import resource
 import sys
 import time
 
@@ -14,7 +13,7 @@ import autograd as ag
 import nn
 import transformer as T
 
-from .bench_setup import BOS, PAD, BenchConfig, token_batch
+from .bench_setup import BOS, PAD, BenchConfig, peak_rss_mib, timed_step, token_batch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NEVER = -1          # an <eos> id no model can produce: greedy decoding runs every step
@@ -27,11 +26,6 @@ def model_config(c: BenchConfig) -> T.TransformerConfig:
         src_vocab_size=c.vocab, tgt_vocab_size=c.vocab, d_model=c.d_model, n_heads=c.n_heads,
         n_encoder_layers=c.n_encoder_layers, n_decoder_layers=c.n_decoder_layers, d_ff=c.d_ff,
         dropout=c.dropout, attention_dropout=c.dropout, max_len=c.max_len, pad_id=PAD)
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _blas() -> str:
@@ -63,17 +57,11 @@ class GradformerTrainer:
     def step(self):
         """Run one training step; (wall seconds, loss, (forward + loss,
         backward, zero_grad + Adam) seconds)."""
-        t0 = time.perf_counter()
-        self.opt.zero_grad()
-        t1 = time.perf_counter()
-        logits = self.model(self.src, self.tgt_in)                  # (B, T, V)
-        loss = nn.cross_entropy(logits, self.tgt_out, ignore_index=PAD, label_smoothing=0.1)
-        t2 = time.perf_counter()
-        loss.backward()
-        t3 = time.perf_counter()
-        self.opt.step()
-        t4 = time.perf_counter()
-        return t4 - t0, loss.item(), (t2 - t1, t3 - t2, (t1 - t0) + (t4 - t3))
+        return timed_step(
+            self.opt.zero_grad,
+            lambda: nn.cross_entropy(self.model(self.src, self.tgt_in), self.tgt_out,
+                                     ignore_index=PAD, label_smoothing=0.1),
+            lambda loss: loss.backward(), self.opt.step)
 
     def info(self):
         return {"params": self.model.num_parameters(), "peak_rss_mib": peak_rss_mib(),

@@ -51,6 +51,27 @@ CONFIGS = {
 }
 
 
+def timed_step(zero_grad, forward_loss, backward, update):
+    """Run one training step in its four phases and time them: (wall
+    seconds, loss value, (forward + loss, backward, zero_grad + update)
+    seconds). The same clock for every framework's worker."""
+    t0 = time.perf_counter()
+    zero_grad()
+    t1 = time.perf_counter()
+    loss = forward_loss()
+    t2 = time.perf_counter()
+    backward(loss)
+    t3 = time.perf_counter()
+    update()
+    t4 = time.perf_counter()
+    return t4 - t0, loss.item(), (t2 - t1, t3 - t2, (t1 - t0) + (t4 - t3))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def forward_flops(c: BenchConfig) -> int:
     """Matmul FLOPs of one forward pass (a multiply-add counts 2), with
     B = batch, S = src_len, T = tgt_len, d = d_model, f = d_ff, V = vocab:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-import resource
 import sys
 import time
 
@@ -25,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .bench_setup import BOS, PAD, THREADS, BenchConfig, token_batch
+from .bench_setup import BOS, PAD, THREADS, BenchConfig, peak_rss_mib, timed_step, token_batch
 
 torch.set_num_threads(THREADS)
 
@@ -82,10 +81,6 @@ class TorchSeq2Seq(nn.Module):
         return self.generator(h)                                      # (B, T, V)
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _info(model):
     found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
     blas = found.group(1) if found else "unknown"
@@ -111,18 +106,12 @@ class TorchTrainer:
         self.tgt_out = torch.tensor([row[1:] for row in tgt])
 
     def step(self):
-        t0 = time.perf_counter()
-        self.opt.zero_grad()
-        t1 = time.perf_counter()
-        logits = self.model(self.src, self.tgt_in)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), self.tgt_out.reshape(-1),
-                               ignore_index=PAD, label_smoothing=0.1)
-        t2 = time.perf_counter()
-        loss.backward()
-        t3 = time.perf_counter()
-        self.opt.step()
-        t4 = time.perf_counter()
-        return t4 - t0, loss.item(), (t2 - t1, t3 - t2, (t1 - t0) + (t4 - t3))
+        def forward_loss():
+            logits = self.model(self.src, self.tgt_in)
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), self.tgt_out.reshape(-1),
+                                   ignore_index=PAD, label_smoothing=0.1)
+        return timed_step(self.opt.zero_grad, forward_loss, lambda loss: loss.backward(),
+                          self.opt.step)
 
     def info(self):
         return _info(self.model)
