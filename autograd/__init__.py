@@ -4,6 +4,19 @@
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
     x.grad            # tensor([2., 4.])
+
+Reading order for a newcomer, each file building on the ones before:
+
+1. backend.py     the one door to NumPy / CuPy: array modules, devices, random numbers
+2. grad_mode.py   whether ops record a graph (no_grad), and which module is running
+3. function.py    ``Function``: one op, its forward on arrays, its backward on Tensors
+4. tensor.py      ``Tensor``: an array plus grad, requires_grad, grad_fn
+5. ops/           every op, one class and one function each, formulas in docstrings
+6. graph.py       walking a recorded graph without running it
+7. engine.py      the reverse pass: backward() and grad(), the chain rule in a loop
+
+Then the safety nets and checks built on them: anomaly.py, gradcheck.py,
+audit.py, functional.py, and activation checkpointing.
 """
 from . import backend
 from .backend import (bool_, cuda_available, float16, float32, float64, get_rng_state,

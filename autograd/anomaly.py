@@ -101,9 +101,12 @@ def _raise(message, fn, tensor):
     raise error
 
 
-def check_outputs(fn, outputs):
-    """After a forward: raise if an output holds NaN/Inf (inputs were finite,
-    or an earlier op would have raised)."""
+def after_forward(fn, outputs):
+    """In anomaly mode, after an op's forward: remember where it was created
+    (the module and the source line), then raise if an output holds NaN/Inf
+    (its inputs were finite, or an earlier op would have raised)."""
+    fn.module_path = state.scope
+    fn._stack = capture_stack()
     for i, out in enumerate(outputs):
         bad = _non_finite(out.data)
         if bad:
@@ -111,9 +114,52 @@ def check_outputs(fn, outputs):
                    f"{describe(fn)}", fn, out)
 
 
-def check_gradient(fn, index, grad):
-    """After a backward: raise if the gradient of input ``index`` is not finite."""
-    bad = _non_finite(grad.data)
-    if bad:
-        _raise(f"anomaly: {bad} in the gradient that the backward of {describe(fn)} "
-               f"computed for its input {index} (shape {grad.shape})", fn, grad)
+def watching(fn):
+    """``with anomaly.watching(fn) as judge: gxs = judge(fn.backward(*gys))``.
+
+    In anomaly mode, the op is judged by the gradients its backward hands
+    back (``judge`` raises at the first one that is not finite), not by the
+    ops its backward is made of: those are not checked one by one inside the
+    block. Outside anomaly mode this costs one shared no-op context."""
+    return _Watch(fn) if state.anomaly else _NOT_WATCHING
+
+
+class _Watch:
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __enter__(self):
+        state.anomaly = False
+        return self._judge
+
+    def __exit__(self, *exc):
+        state.anomaly = True
+        return False
+
+    def _judge(self, grads):
+        for i, g in enumerate(grads if isinstance(grads, tuple) else (grads,)):
+            bad = _non_finite(g.data) if g is not None and hasattr(g, "data") else None
+            if bad:
+                _raise(f"anomaly: {bad} in the gradient that the backward of "
+                       f"{describe(self.fn)} computed for its input {i} (shape {g.shape})",
+                       self.fn, g)
+        return grads
+
+
+class _NotWatching:
+    __slots__ = ()
+
+    def __enter__(self):
+        return _unjudged
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _unjudged(grads):
+    return grads
+
+
+_NOT_WATCHING = _NotWatching()

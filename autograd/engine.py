@@ -1,25 +1,31 @@
 """The reverse pass.
 
-1. Walk the graph from the roots (iteratively: a chain of 100,000 ops must
-   not hit Python's recursion limit) into a topological order of the ops.
-2. Visit the ops in that order, each once, after every consumer of its
-   outputs has contributed: call its ``backward``, sum a broadcast input's
-   gradient back to the input's shape (here, once, for every op), check
-   shape and dtype, and accumulate into the input's pending gradient.
-3. Free what each op saved unless ``retain_graph``; record nothing unless
-   ``create_graph``.
+    order = the ops between the outputs and the leaves, each after every op
+            that consumes its outputs (topological order, walked iteratively)
+    seed    the outputs' gradients (1 for a scalar loss)
+    for op in order:
+        gys = gradients of op's outputs             (complete: consumers came first)
+        gxs = op.backward(*gys)                     (the chain rule, for this op)
+        each gx summed back to its input's shape    (un-broadcast, once, here)
+        and added to that input's pending gradient  (accumulate)
+
+Everything else (hooks, retain_grad, the in-place version check, anomaly
+mode, observers, freeing what ops saved) sits behind one named call.
 """
 from __future__ import annotations
 
-from . import backend
+import contextlib
+
+from . import anomaly, backend
 from .function import Function
 from .graph import post_order
 from .grad_mode import set_grad_enabled, state
+from .ops.reduction import sum_to
 from .tensor import Tensor
 
-# A list here makes every backward append each op it visits, in order (for
-# tools/ to draw the order); None, the default, records nothing.
-visit_log = None
+# Callables fn -> None, told of each op whose backward is about to run, in
+# order (see ``observing``); empty by default, costing one test per op.
+_observers = []
 
 
 def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):
@@ -47,8 +53,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     as independent variables: paths through one input's history to another
     input are not followed."""
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     roots, seeds = _seeds(outputs, grad_outputs, "grad")
@@ -69,31 +74,145 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _seeds(tensors, grads, caller):
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    grads = [None] * len(tensors) if grads is None else list(grads)
-    if len(grads) != len(tensors):
-        raise ValueError(f"{caller}: {len(tensors)} tensors but {len(grads)} gradients")
-    seeds = []
-    for i, (t, g) in enumerate(zip(tensors, grads)):
-        if not t._requires_grad:
-            raise RuntimeError(f"{caller}: tensor {i} does not require grad and has no "
-                               "grad_fn (was it computed under no_grad, or from tensors "
-                               "that do not require grad?)")
-        if g is None:
-            if t.data.size != 1:
-                raise RuntimeError(f"{caller}: a gradient can be implied only for a "
-                                   f"single-element output; tensor {i} has shape {t.shape}: "
-                                   "pass grad= (e.g. ones_like) or reduce it first")
-            g = Tensor._make(backend.ones_like(t.data))
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(backend.asarray(g, dtype=t.dtype, device=t.device))
-        if g.shape != t.shape:
-            raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for tensor {i} "
-                               f"of shape {t.shape}")
-        seeds.append(g)
-    return tensors, seeds
+def schedule(outputs, inputs=None, partial=False) -> list:
+    """The ops in the order ``backward()`` from ``outputs`` visits them, each
+    after all the ops that consume its outputs. With ``inputs`` (what ``grad``
+    asks for), only ops on a path to one of them; with ``partial``, not
+    beyond them."""
+    roots = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    wanted = None if inputs is None else {id(x) for x in inputs}
+    return _order(roots, wanted, partial)
 
+
+@contextlib.contextmanager
+def observing(callback):
+    """``with observing(order.append): loss.backward()``: ``callback(op)`` is
+    called for each op whose backward runs inside the block, in the order the
+    engine runs them (tools/ draws this order)."""
+    _observers.append(callback)
+    try:
+        yield callback
+    finally:
+        _observers.remove(callback)
+
+
+# -- the reverse pass ---------------------------------------------------------
+
+def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
+    """Backpropagate; returns {id: (tensor, gradient)} for the leaves reached
+    (and, for ``grad``, the wanted tensors)."""
+    pending = {}
+    for t, g in zip(roots, seeds):
+        _accumulate(pending, t, g)
+    keep = wanted or ()
+    outer_scope = state.scope
+    try:
+        with set_grad_enabled(create_graph):
+            for fn in _order(roots, wanted, partial):
+                outs = [ref() for ref in fn.outputs]  # alive until fn.backward has run
+                gys = _output_grads(outs, pending, keep)
+                if gys is None:
+                    continue                        # no gradient reached this op
+                gxs = _call_backward(fn, gys)
+                for x, gx in zip(fn.inputs, gxs):
+                    if gx is not None and x._requires_grad:
+                        _accumulate(pending, x, _fit_to_input(gx, x, fn))
+                if not retain_graph:
+                    _free(fn)
+    finally:
+        state.scope = outer_scope
+    return _finish_leaves(pending)
+
+
+def _output_grads(outs, pending, keep):
+    """The complete gradients of an op's outputs (None for an output no
+    gradient reached), taken out of ``pending``, after their hooks and
+    ``retain_grad``; None if no output has one."""
+    gys, used = [], False
+    for out in outs:
+        key = id(out)
+        entry = pending.get(key) if out is not None else None
+        if entry is None:
+            gys.append(None)
+            continue
+        g = entry[1]
+        if out._hooks:
+            g = _run_hooks(out, g)
+        if key in keep:
+            pending[key] = (out, g)
+        else:
+            del pending[key]
+        if out._retain_grad:
+            out.grad = g if out.grad is None else out.grad + g
+        gys.append(g)
+        used = True
+    return gys if used else None
+
+
+def _call_backward(fn, gys):
+    """``fn.backward`` (its one call site), after the version check and the
+    observers, under fn's module path (ops that a create_graph backward
+    records belong to fn's module) and anomaly mode's watch."""
+    _check_versions(fn)
+    for observe in _observers:
+        observe(fn)
+    state.scope = fn.module_path
+    with anomaly.watching(fn) as judge:
+        gxs = judge(fn.backward(*gys))
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    if len(gxs) != len(fn.inputs):
+        raise RuntimeError(f"{fn.name}.backward returned {len(gxs)} gradients for "
+                           f"{len(fn.inputs)} inputs")
+    return gxs
+
+
+def _fit_to_input(gx, x, fn):
+    """Sum a broadcast gradient back to the input's shape; check its type,
+    shape and dtype."""
+    if not isinstance(gx, Tensor):
+        raise TypeError(f"{fn.name}.backward returned a {type(gx).__name__}, not a Tensor")
+    g, a = gx.data, x.data
+    if g.shape == a.shape and g.dtype == a.dtype:
+        return gx                                   # the common case, checked cheaply
+    if gx.shape != x.shape:
+        try:
+            gx = sum_to(gx, x.shape)
+        except ValueError:
+            raise RuntimeError(f"{fn.name}{_where(fn)}: backward gave a gradient of shape "
+                               f"{gx.shape} for an input of shape {x.shape}") from None
+    if gx.dtype != x.dtype:
+        if gx.dtype.kind == "f" and x.dtype.kind == "f":
+            gx = gx.astype(x.dtype)   # an input promoted by NumPy's rules
+        else:
+            raise RuntimeError(f"{fn.name}{_where(fn)}: backward gave a {gx.dtype} gradient "
+                               f"for a {x.dtype} input")
+    return gx
+
+
+def _accumulate(pending, t, g):
+    """Add ``g`` to the gradient pending for ``t``."""
+    key = id(t)
+    entry = pending.get(key)
+    pending[key] = (t, g if entry is None else entry[1] + g)
+
+
+def _free(fn):
+    """Drop what fn kept for backward: a second backward through it is then
+    an error that says to pass retain_graph."""
+    fn.inputs = None
+    fn.saved = None
+
+
+def _finish_leaves(pending):
+    """Leaves (and wanted tensors) are complete now: run their hooks."""
+    for key, (t, g) in list(pending.items()):
+        if t._hooks and t.grad_fn is None:
+            pending[key] = (t, _run_hooks(t, g))
+    return pending
+
+
+# -- the order ----------------------------------------------------------------
 
 def _order(roots, wanted, partial):
     """Ops reachable from the roots, each after all its consumers. With
@@ -122,81 +241,33 @@ def _inputs(fn: Function):
     return fn.inputs
 
 
-def _where(fn):
-    path = getattr(fn, "module_path", "")
-    return f" in module '{path}'" if path else ""
+# -- the side concerns --------------------------------------------------------
 
-
-def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
-    """Backpropagate; returns {id: (tensor, gradient)} for the leaves reached
-    (and, for ``grad``, the wanted tensors)."""
-    order = _order(roots, wanted, partial)
-    pending = {}
-    for t, g in zip(roots, seeds):
-        _accumulate(pending, t, g)
-    log = visit_log
-    anomaly = state.anomaly
-    outer_scope = state.scope
-    try:
-        with set_grad_enabled(create_graph):
-            keep = wanted or ()
-            for fn in order:
-                gys = []
-                used = False
-                for ref in fn.outputs:
-                    out = ref()
-                    key = id(out)
-                    entry = pending.get(key) if out is not None else None
-                    if entry is None:
-                        gys.append(None)
-                        continue
-                    if key not in keep:
-                        del pending[key]
-                    g = entry[1]
-                    if out._hooks:
-                        g = _run_hooks(out, g)
-                        if key in keep:
-                            pending[key] = (out, g)
-                    if out._retain_grad:
-                        out.grad = g if out.grad is None else out.grad + g
-                    gys.append(g)
-                    used = True
-                if not used:
-                    continue
-                _check_versions(fn)
-                if log is not None:
-                    log.append(fn)
-                state.scope = fn.module_path     # ops a create_graph backward records
-                if anomaly:
-                    state.anomaly = False    # judge the op by its gradients, not its parts
-                    try:
-                        gxs = fn.backward(*gys)
-                    finally:
-                        state.anomaly = True
-                else:
-                    gxs = fn.backward(*gys)
-                if not isinstance(gxs, tuple):
-                    gxs = (gxs,)
-                inputs = fn.inputs
-                if len(gxs) != len(inputs):
-                    raise RuntimeError(f"{fn.name}.backward returned {len(gxs)} gradients for "
-                                       f"{len(inputs)} inputs")
-                for i, (x, gx) in enumerate(zip(inputs, gxs)):
-                    if gx is not None and x._requires_grad:
-                        gx = _fit(gx, x, fn)
-                        if anomaly:
-                            from .anomaly import check_gradient
-                            check_gradient(fn, i, gx)
-                        _accumulate(pending, x, gx)
-                if not retain_graph:
-                    fn.inputs = None
-                    fn.saved = None
-    finally:
-        state.scope = outer_scope
-    for key, (t, g) in list(pending.items()):   # leaves (and wanted tensors) are complete now
-        if t._hooks and t.grad_fn is None:
-            pending[key] = (t, _run_hooks(t, g))
-    return pending
+def _seeds(tensors, grads, caller):
+    """The roots and their starting gradients (ones for a single element)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    grads = [None] * len(tensors) if grads is None else list(grads)
+    if len(grads) != len(tensors):
+        raise ValueError(f"{caller}: {len(tensors)} tensors but {len(grads)} gradients")
+    seeds = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t._requires_grad:
+            raise RuntimeError(f"{caller}: tensor {i} does not require grad and has no "
+                               "grad_fn (was it computed under no_grad, or from tensors "
+                               "that do not require grad?)")
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(f"{caller}: a gradient can be implied only for a "
+                                   f"single-element output; tensor {i} has shape {t.shape}: "
+                                   "pass grad= (e.g. ones_like) or reduce it first")
+            g = Tensor._make(backend.ones_like(t.data))
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(backend.asarray(g, dtype=t.dtype, device=t.device))
+        if g.shape != t.shape:
+            raise RuntimeError(f"{caller}: gradient of shape {g.shape} given for tensor {i} "
+                               f"of shape {t.shape}")
+        seeds.append(g)
+    return tensors, seeds
 
 
 def _run_hooks(t, g):
@@ -237,30 +308,5 @@ def _stale(fn, t, which, saved_version):
         "or recompute the forward after the change.")
 
 
-def _accumulate(pending, t, g):
-    key = id(t)
-    entry = pending.get(key)
-    pending[key] = (t, g if entry is None else entry[1] + g)
-
-
-def _fit(gx, x, fn):
-    """Sum a broadcast gradient back to the input's shape; check it."""
-    if not isinstance(gx, Tensor):
-        raise TypeError(f"{fn.name}.backward returned a {type(gx).__name__}, not a Tensor")
-    g, a = gx.data, x.data
-    if g.shape == a.shape and g.dtype == a.dtype:
-        return gx                                   # the common case, checked cheaply
-    if gx.shape != x.shape:
-        from .ops.reduction import sum_to
-        try:
-            gx = sum_to(gx, x.shape)
-        except ValueError:
-            raise RuntimeError(f"{fn.name}{_where(fn)}: backward gave a gradient of shape "
-                               f"{gx.shape} for an input of shape {x.shape}") from None
-    if gx.dtype != x.dtype:
-        if gx.dtype.kind == "f" and x.dtype.kind == "f":
-            gx = gx.astype(x.dtype)   # an input promoted by NumPy's rules
-        else:
-            raise RuntimeError(f"{fn.name}{_where(fn)}: backward gave a {gx.dtype} gradient "
-                               f"for a {x.dtype} input")
-    return gx
+def _where(fn):
+    return f" in module '{fn.module_path}'" if fn.module_path else ""

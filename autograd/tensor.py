@@ -176,9 +176,8 @@ class Tensor:
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that
         requires grad. ``grad`` is required unless self has one element."""
-        from .engine import backward
-        backward([self], [grad], retain_graph=retain_graph or create_graph,
-                 create_graph=create_graph)
+        _engine.backward([self], [grad], retain_graph=retain_graph or create_graph,
+                         create_graph=create_graph)
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
@@ -454,3 +453,4 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
 from .ops import arithmetic as _ar, unary as _un, reduction as _rd  # noqa: E402
 from .ops import shape as _sh, linalg as _la, softmax as _sm, common as _cm  # noqa: E402
 from .function import OpError  # noqa: E402
+from . import engine as _engine  # noqa: E402

@@ -4,8 +4,8 @@
         loss.backward(retain_graph=True)
     draw(loss, backward=True, order=order)
 
-The engine appends each op it visits to ``autograd.engine.visit_log`` while
-that is a list; it is None (and costs nothing) otherwise.
+Both are the engine's own: ``record`` is an ``autograd.engine.observing``
+observer, ``planned`` its ``autograd.engine.schedule``.
 """
 from __future__ import annotations
 
@@ -20,16 +20,12 @@ from .graph_walk import as_tensor_list
 def record():
     """Yields a list that fills with the ops (``Function``s) that backward
     passes run inside the block visit, in visiting order."""
-    previous = engine.visit_log
     order = []
-    engine.visit_log = order
-    try:
+    with engine.observing(order.append):
         yield order
-    finally:
-        engine.visit_log = previous
 
 
 def planned(outputs) -> list:
     """The ops in the order ``backward()`` on ``outputs`` will visit them
     (the engine's own schedule, computed without running it)."""
-    return engine._order(as_tensor_list(outputs, "outputs"), None, False)
+    return engine.schedule(as_tensor_list(outputs, "outputs"))

@@ -28,6 +28,8 @@ def pair(a, b) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors (either may be a scalar). An
     integer tensor meeting a float scalar becomes float32, as in PyTorch,
     rather than NumPy's float64."""
+    if type(a) is Tensor and type(b) is float and a.data.dtype.kind == "f":
+        return a, Tensor._make(backend.scalar_like(b, a.data))     # x * 0.5: the common case
     if isinstance(a, Tensor):
         return _int_meets_float(a, as_tensor(b, a), b)
     if isinstance(b, Tensor):
