@@ -10,6 +10,10 @@ import os
 
 from autograd import anomaly
 
+from .backprop_graph import save
+from .dot_writer import to_digraph
+from .graph_walk import ops_in_order, walk
+
 # Where pictures go, and how many ops up from the failing one they show.
 folder = "."
 radius = 3
@@ -19,10 +23,6 @@ _count = [0]
 def report(error) -> str | None:
     """Draw the neighbourhood of ``error.function``; returns a line for the
     error message naming the file, or None when there is no graph to draw."""
-    from .backprop_graph import save
-    from .dot_writer import to_digraph
-    from .graph_walk import ops_in_order, walk
-
     fn = error.function
     outputs = [ref() for ref in getattr(fn, "outputs", ()) if ref() is not None]
     if not outputs or getattr(fn, "inputs", None) is None:

@@ -20,24 +20,45 @@ def collapse(graph: Graph, depth: int) -> Graph:
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be an integer >= 1 (1 = top-level modules), got {depth!r}")
     tree = ClusterTree(graph)
-    box_of = {}                                   # node id -> path of its collapsed module
+    box_of = _box_of(graph, tree, depth)
+    moved = _kept_visible(graph, tree, box_of)
+    if not box_of:
+        return graph
+    boxes = _make_boxes(graph, tree, box_of)
+    new_id = _merge_into_boxes(graph, box_of, boxes)
+    nodes = {n.id: n for n in graph.nodes}
+    _count_parameters(graph, box_of, boxes)
+    _border_shapes(graph, nodes, box_of, boxes, moved)
+    return _assemble(graph, box_of, boxes, moved, new_id)
+
+
+def _box_of(graph, tree, depth):
+    """node id -> path of the collapsed module it falls in."""
+    box_of = {}
     for n in graph.nodes:
         cluster = tree.cluster_of(n.module)
         if cluster and tree.level(cluster) >= depth:
             box_of[n.id] = tree.ancestor_at(cluster, depth)
-    # Stay visible, just outside the box: the outputs walked from, and
-    # parameters also used outside their module (tied weights).
-    moved = {}
+    return box_of
+
+
+def _kept_visible(graph, tree, box_of):
+    """Tensors that stay visible, just outside their box: the outputs walked
+    from, and parameters also used outside their module (tied weights).
+    Takes them out of ``box_of``; returns id -> the moved node."""
     used_outside = {e.src for e in graph.edges
                     if e.kind == "data" and e.src in box_of and box_of[e.src] != box_of.get(e.dst)}
+    moved = {}
     for n in graph.nodes:
         if n.id in box_of and n.kind == "tensor" and (
                 n.is_output or (n.is_parameter and n.id in used_outside)):
             moved[n.id] = replace(n, module=tree.parent[box_of.pop(n.id)])
-    if not box_of:
-        return graph
+    return moved
 
-    boxes = {}                                    # path -> (module node, backward node or None)
+
+def _make_boxes(graph, tree, box_of):
+    """path -> [its module node, its backward node (made when needed)]."""
+    boxes = {}
     for n in graph.nodes:
         box = box_of.get(n.id)
         if box is not None and box not in boxes:
@@ -45,31 +66,38 @@ def collapse(graph: Graph, depth: int) -> Graph:
             boxes[box] = [Node(id=f"mod{len(boxes)}", kind="module", label=box,
                                module=tree.parent[box], cls=info.cls if info else None,
                                n_params=info.n_params if info else None), None]
+    return boxes
+
+
+def _merge_into_boxes(graph, box_of, boxes):
+    """old node id -> the id of the box node (or box backward node) it joins;
+    a box's backward node takes the earliest backward step of its members."""
     new_id = {}
     for n in graph.nodes:
         box = box_of.get(n.id)
         if box is None:
             continue
         entry = boxes[box]
-        if n.kind == "backward":
-            if entry[1] is None:
-                entry[1] = Node(id=entry[0].id + "b", kind="backward", label=box,
-                                module=entry[0].module, cls=entry[0].cls, op=entry[0].id)
-            bw = entry[1]
-            if n.order is not None and (bw.order is None or n.order < bw.order):
-                bw.order = n.order
-            new_id[n.id] = bw.id
-        else:
+        if n.kind != "backward":
             new_id[n.id] = entry[0].id
+            continue
+        if entry[1] is None:
+            entry[1] = Node(id=entry[0].id + "b", kind="backward", label=box,
+                            module=entry[0].module, cls=entry[0].cls, op=entry[0].id)
+        bw = entry[1]
+        if n.order is not None and (bw.order is None or n.order < bw.order):
+            bw.order = n.order
+        new_id[n.id] = bw.id
+    return new_id
 
-    nodes = {n.id: n for n in graph.nodes}
-    _count_parameters(graph, box_of, boxes)
-    _border_shapes(graph, nodes, box_of, boxes, moved)
 
+def _assemble(graph, box_of, boxes, moved, new_id):
+    """The collapsed graph: each box where its first node was, the edges
+    between the new nodes once each."""
     out = Graph(outputs=list(graph.outputs), modules=dict(graph.modules),
                 order_of=dict(graph.order_of))
     placed = set()
-    for n in graph.nodes:                         # each box where its first node was
+    for n in graph.nodes:
         if n.id in box_of:
             module_node, bw_node = boxes[box_of[n.id]]
             node = bw_node if n.kind == "backward" else module_node

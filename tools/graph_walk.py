@@ -56,13 +56,24 @@ def _walk(outputs, model, order, base, audit, max_depth) -> Graph:
     ops = ops_in_order(outputs, max_depth)
     op_ids = {fn: f"op{i}" for i, fn in enumerate(ops)}
     base_ops = set(ops_in_order(as_tensor_list(base, "base"))) if base is not None else None
-    params = _parameter_names(model)
-
-    # Tensors drawn: every input of an op, and the outputs walked from.
-    needed = {id(t) for fn in ops for t in fn.inputs} | {id(t) for t in outputs}
-    tensors = {}          # id(tensor) -> [node id, tensor, producing op, consumers' paths]
     graph = Graph()
-    nodes, edges = graph.nodes, graph.edges
+    tensors = _op_nodes(graph, ops, op_ids, outputs, base_ops, audit)
+    params = _parameter_names(model)
+    output_ids = {id(t) for t in outputs}
+    for key, (node_id, t, fn, paths) in tensors.items():
+        graph.nodes.append(_tensor_node(node_id, t, fn, params, paths, key in output_ids))
+    graph.outputs = [tensors[id(t)][0] for t in outputs]
+    graph.modules = _module_infos(model)
+    graph.order_of = _steps(order, op_ids)
+    return graph
+
+
+def _op_nodes(graph, ops, op_ids, outputs, base_ops, audit):
+    """A node per op and the data edges to and from it; returns the tensors
+    drawn (every input of an op, and the outputs walked from) as
+    id(tensor) -> [node id, tensor, producing op, consumers' module paths]."""
+    needed = {id(t) for fn in ops for t in fn.inputs} | {id(t) for t in outputs}
+    tensors = {}
 
     def entry_of(t):
         entry = tensors.get(id(t))
@@ -72,30 +83,23 @@ def _walk(outputs, model, order, base, audit, max_depth) -> Graph:
 
     for fn in ops:
         op_id, path = op_ids[fn], fn.module_path
-        nodes.append(Node(id=op_id, kind="op", label=fn.name, module=path,
-                          settings={k: format_setting(v) for k, v in fn.settings().items()},
-                          from_backward=base_ops is not None and fn not in base_ops,
-                          audit=_audit_result(audit, fn)))
+        graph.nodes.append(Node(id=op_id, kind="op", label=fn.name, module=path,
+                                settings={k: format_setting(v) for k, v in fn.settings().items()},
+                                from_backward=base_ops is not None and fn not in base_ops,
+                                audit=_audit_result(audit, fn)))
         for slot, x in enumerate(fn.inputs):
             entry = entry_of(x)
             entry[3].append(path)
-            edges.append(Edge(entry[0], op_id, "data", slot))
+            graph.edges.append(Edge(entry[0], op_id, "data", slot))
         for slot, ref in enumerate(fn.outputs):
             y = ref()
             if y is not None and id(y) in needed:
                 entry = entry_of(y)
                 entry[2] = fn
-                edges.append(Edge(op_id, entry[0], "data", slot))
+                graph.edges.append(Edge(op_id, entry[0], "data", slot))
     for t in outputs:
         entry_of(t)
-    output_ids = {id(t) for t in outputs}
-    for key, (node_id, t, fn, paths) in tensors.items():
-        nodes.append(_tensor_node(node_id, t, fn, params, paths, key in output_ids))
-
-    graph.outputs = [tensors[id(t)][0] for t in outputs]
-    graph.modules = _module_infos(model)
-    graph.order_of = _steps(order, op_ids)
-    return graph
+    return tensors
 
 
 def ops_in_order(outputs, max_depth=None) -> list:

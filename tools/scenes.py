@@ -13,6 +13,8 @@ import nn
 import transformer
 from transformer.attention import scaled_dot_product_attention
 
+from .graph_walk import ops_in_order
+
 SEED = 0
 
 
@@ -146,7 +148,6 @@ def side_by_side() -> Scene:
     a, f = model(_x(1, 3, 8))
     loss = _mse(a, "attention loss") + _mse(f, "feed-forward loss")
     loss.name = "loss"
-    from .graph_walk import ops_in_order
     sides = {"self_attn": 0, "sublayers.0": 0, "feed_forward": 1, "sublayers.1": 1}
     kinds = (set(), set())
     for fn in ops_in_order([loss]):
