@@ -225,10 +225,6 @@ def array_module(*arrays):
     raise RuntimeError(f"expected all tensors on one device, got {devices[0]} and {devices[1]}")
 
 
-def xp_for_device(device):
-    return parse_device(device)[0].xp
-
-
 @contextlib.contextmanager
 def on_device(device):
     """``with on_device("cuda:1") as xp:`` arrays made with ``xp`` land there."""
@@ -409,24 +405,3 @@ def string_array(text: str):
 def array_bytes(array) -> bytes:
     """The raw bytes of an array (C order), for checksums."""
     return numpy.ascontiguousarray(to_numpy(array)).tobytes()
-
-
-# ---------------------------------------------------------------------------
-# Compatibility for third-party code in benchmarks
-# ---------------------------------------------------------------------------
-
-def restore_removed_numpy_aliases():
-    """Put back the aliases ``numpy.int``, ``numpy.float``, ``numpy.bool`` and
-    ``numpy.object`` (the Python builtins), where this NumPy lacks them:
-    NumPy 1.24 removed them, and code written for older NumPy (DeZero 0.0.13,
-    which ``python -m tools.bench --only ops`` compares against) fails to
-    import without them. NumPy 2 has ``numpy.bool`` again (its bool scalar
-    type); an existing name is never replaced. Changes the NumPy module for
-    the whole process: only the DeZero benchmark worker calls it, never the
-    framework. Returns the names it set."""
-    added = []
-    for name, alias in (("int", int), ("float", float), ("bool", bool), ("object", object)):
-        if name not in vars(numpy):       # vars(): hasattr would trigger NumPy's warnings
-            setattr(numpy, name, alias)
-            added.append(name)
-    return added

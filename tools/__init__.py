@@ -1,5 +1,4 @@
-"""Tools that read what autograd recorded: forward and backprop graphs drawn
-with Graphviz (``python -m tools.backprop_graph``), anomaly pictures
-(``import tools.anomaly_picture``), and benchmarks (``python -m tools.bench``).
-Nothing in autograd, nn or transformer imports tools, and importing this
-package loads nothing (the benchmark's PyTorch worker relies on that)."""
+"""Tools that read what autograd recorded and draw it with Graphviz: forward
+and backprop graphs (``python -m tools.backprop_graph``) and anomaly pictures
+(``import tools.anomaly_picture``). Nothing in autograd, nn or transformer
+imports tools. (The benchmarks live in ``benchmarks/``, outside the library.)"""

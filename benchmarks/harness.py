@@ -1,20 +1,23 @@
 """Benchmark harness: gradformer against PyTorch (CPU) and DeZero.
 
-    python -m tools.bench [--only train,decode,ops] [--configs tiny,small,base-ish]
-                          [--steps 10] [--warmup 2] [--frameworks gradformer,pytorch,dezero]
-    python -m tools.bench --profile small [--profile-steps 3]
-    python -m tools.bench --check [--configs ...]
+    python -m benchmarks [--only train,decode,ops] [--configs tiny,small,base-ish]
+                         [--steps 10] [--warmup 2] [--frameworks gradformer,pytorch,dezero]
+                         [--baseline PATH ...]
+    python -m benchmarks --profile small [--profile-steps 3]
+    python -m benchmarks --check [--configs ...]
 
 train   one encoder-decoder training step per configuration (forward, label-
         smoothed cross-entropy, backward, Adam), gradformer's
         ``transformer.Transformer`` against ``torch.nn.Transformer``: median
         and min step time, target tokens/s, achieved GFLOP/s (the analytic
-        count of ``tools.bench_setup.forward_flops``, x 3 per step), the
+        count of ``benchmarks.common.forward_flops``, x 3 per step), the
         ratio gradformer/PyTorch, and each worker's peak RSS.
 decode  greedy decoding of 32 sentences for 32 forced steps (small
         configuration): gradformer with and without its key/value cache
         against PyTorch re-running its decoder on the whole prefix.
-ops     per-op engine overhead on a chain of 10,000 tiny ops (``tools.bench_ops``).
+ops     per-op engine overhead on a chain of 10,000 tiny ops (``benchmarks.op_overhead``);
+        with ``--baseline PATH``, also gradformer imported from another checkout
+        (e.g. a git worktree of an older revision), interleaved with the rest.
 matmul  (not run by default) the matrix products of a training step alone,
         GFLOP/s of each framework's BLAS (NumPy's OpenBLAS vs PyTorch's MKL).
 --profile CONFIG   cProfile over a few gradformer training steps: the top
@@ -36,17 +39,18 @@ import os
 import statistics
 import sys
 
-from .bench_ops import run_op_overhead
-from .bench_setup import (CONFIGS, BenchConfig, CpuMeter, forward_flops, header, installed,
-                          train_step_flops)
-from .bench_worker import Worker
+from .common import (CONFIGS, BenchConfig, CpuMeter, forward_flops, header, installed,
+                     train_step_flops)
+from .op_overhead import FRAMEWORKS, baseline_checkout, run_op_overhead
+from .worker import Worker, close_all
 
-TRAINERS = {"gradformer": ("tools.bench_gradformer", "GradformerTrainer"),
-            "pytorch": ("tools.bench_torch", "TorchTrainer")}
-DECODERS = {"gradformer": ("tools.bench_gradformer", "GradformerDecoder"),
-            "pytorch": ("tools.bench_torch", "TorchDecoder")}
-MATMULS = {"gradformer": ("tools.bench_gradformer", "GradformerMatmul"),
-           "pytorch": ("tools.bench_torch", "TorchMatmul")}
+GRADFORMER, PYTORCH = "benchmarks.gradformer_side", "benchmarks.pytorch_side"
+TRAINERS = {"gradformer": (GRADFORMER, "GradformerTrainer"),
+            "pytorch": (PYTORCH, "TorchTrainer")}
+DECODERS = {"gradformer": (GRADFORMER, "GradformerDecoder"),
+            "pytorch": (PYTORCH, "TorchDecoder")}
+MATMULS = {"gradformer": (GRADFORMER, "GradformerMatmul"),
+           "pytorch": (PYTORCH, "TorchMatmul")}
 SECTIONS = ("train", "decode", "ops", "matmul")
 
 
@@ -69,8 +73,7 @@ def _open_workers(table, frameworks, **kwargs):
         for fw in frameworks:
             workers[fw] = Worker(*table[fw], **kwargs)
     except BaseException:
-        for w in workers.values():
-            w.close()
+        close_all(workers)
         raise
     return workers
 
@@ -96,8 +99,7 @@ def time_training(config: BenchConfig, frameworks, steps, warmup):
         for fw, w in workers.items():
             results[fw].update(w.call("info"))
     finally:
-        for w in workers.values():
-            w.close()
+        close_all(workers)
     return results
 
 
@@ -158,6 +160,56 @@ def run_training(configs, frameworks, steps, warmup, out=print):
 # Greedy decoding
 # ---------------------------------------------------------------------------
 
+def decoding_variants(workers):
+    """[(label, worker, decode arguments)]: gradformer with and without its
+    cache, PyTorch re-running its decoder on the prefix."""
+    variants = []
+    if "gradformer" in workers:
+        variants += [("gradformer, kv cache", workers["gradformer"], (True,)),
+                     ("gradformer, no cache", workers["gradformer"], (False,))]
+    if "pytorch" in workers:
+        variants += [("pytorch, re-run prefix", workers["pytorch"], ())]
+    return variants
+
+
+def time_decoding(variants, repeats, warmup):
+    """({label: [seconds]}, {label: ids of the last batch}), interleaved."""
+    for _ in range(warmup):
+        for _, w, args in variants:
+            w.call("decode", *args)
+    times, outputs = {label: [] for label, _, _ in variants}, {}
+    for _ in range(repeats):
+        for label, w, args in variants:
+            seconds, ids = w.call("decode", *args)
+            times[label].append(seconds)
+            outputs[label] = ids
+    return times, outputs
+
+
+def report_decoding(times, infos, batch, steps, out=print):
+    ref = statistics.median(times["pytorch, re-run prefix"]) if "pytorch" in infos else None
+    out(f"{'variant':<24} {'median s':>9} {'min s':>9} {'ms/step':>8} {'tokens/s':>9} "
+        f"{'vs pytorch':>11} {'peak RSS MiB':>13}")
+    for label, secs in times.items():
+        med = statistics.median(secs)
+        ratio = f"{med / ref:>10.2f}x" if ref else f"{'-':>11}"
+        rss = infos[label.split(",")[0]]["peak_rss_mib"]
+        out(f"{label:<24} {med:>9.4f} {min(secs):>9.4f} {1e3 * med / steps:>8.2f} "
+            f"{batch * steps / med:>9,.0f} {ratio} {rss:>13.0f}")
+
+
+def check_decoded(outputs, batch, steps, out=print):
+    """Warn about outputs of the wrong shape; count where the cache changed a token."""
+    for label, ids in outputs.items():
+        if len(ids) != batch or any(len(row) != steps for row in ids):
+            out(f"# WARNING: {label} returned {len(ids)} rows of lengths "
+                f"{sorted({len(r) for r in ids})}, not {batch} x {steps}")
+    if "gradformer, kv cache" in outputs:
+        a, b = outputs["gradformer, kv cache"], outputs["gradformer, no cache"]
+        differ = sum(x != y for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+        out(f"# gradformer with and without cache: {differ} of {batch * steps} tokens differ")
+
+
 def run_decoding(frameworks, repeats, warmup, batch=32, src_len=32, steps=32, out=print):
     config = dataclasses.replace(CONFIGS["small"], batch=batch, src_len=src_len)
     out(f"## Greedy decoding (small configuration, {batch} sentences of {src_len} tokens, "
@@ -165,45 +217,13 @@ def run_decoding(frameworks, repeats, warmup, batch=32, src_len=32, steps=32, ou
         f"warm-up, interleaved)")
     meter = CpuMeter()
     workers = _open_workers(DECODERS, frameworks, config=config, steps=steps)
-    variants = []
-    if "gradformer" in workers:
-        variants += [("gradformer, kv cache", workers["gradformer"], (True,)),
-                     ("gradformer, no cache", workers["gradformer"], (False,))]
-    if "pytorch" in workers:
-        variants += [("pytorch, re-run prefix", workers["pytorch"], ())]
-    times = {label: [] for label, _, _ in variants}
-    outputs = {}
     try:
-        for _ in range(warmup):
-            for _, w, args in variants:
-                w.call("decode", *args)
-        for _ in range(repeats):
-            for label, w, args in variants:
-                seconds, ids = w.call("decode", *args)
-                times[label].append(seconds)
-                outputs[label] = ids
+        times, outputs = time_decoding(decoding_variants(workers), repeats, warmup)
         infos = {fw: w.call("info") for fw, w in workers.items()}
     finally:
-        for w in workers.values():
-            w.close()
-
-    ref = statistics.median(times["pytorch, re-run prefix"]) if "pytorch" in workers else None
-    out(f"{'variant':<24} {'median s':>9} {'min s':>9} {'ms/step':>8} {'tokens/s':>9} "
-        f"{'vs pytorch':>11} {'peak RSS MiB':>13}")
-    for label, _, _ in variants:
-        med = statistics.median(times[label])
-        fw = label.split(",")[0]
-        ratio = f"{med / ref:>10.2f}x" if ref else f"{'-':>11}"
-        out(f"{label:<24} {med:>9.4f} {min(times[label]):>9.4f} {1e3 * med / steps:>8.2f} "
-            f"{batch * steps / med:>9,.0f} {ratio} {infos[fw]['peak_rss_mib']:>13.0f}")
-    for label, ids in outputs.items():
-        if len(ids) != batch or any(len(row) != steps for row in ids):
-            out(f"# WARNING: {label} returned {len(ids)} rows of lengths "
-                f"{sorted({len(r) for r in ids})}, not {batch} x {steps}")
-    if "gradformer" in workers:
-        a, b = outputs["gradformer, kv cache"], outputs["gradformer, no cache"]
-        differ = sum(x != y for ra, rb in zip(a, b) for x, y in zip(ra, rb))
-        out(f"# gradformer with and without cache: {differ} of {batch * steps} tokens differ")
+        close_all(workers)
+    report_decoding(times, infos, batch, steps, out)
+    check_decoded(outputs, batch, steps, out)
     _isolation_notes(infos, out)
     out(meter.note())
     out("")
@@ -261,8 +281,7 @@ def run_matmul(configs, frameworks, repeats=20, out=print):
                 rows.append((name, what, batch, m, k, n, secs))
         infos = {fw: w.call("info") for fw, w in workers.items()}
     finally:
-        for w in workers.values():
-            w.close()
+        close_all(workers)
     out(f"{'config':<9} {'product':<18} {'(batch,) m x k @ k x n':>24} "
         + " ".join(f"{fw + ' GFLOP/s':>18}" for fw in workers))
     for name, what, batch, m, k, n, secs in rows:
@@ -282,13 +301,13 @@ def run_matmul(configs, frameworks, repeats=20, out=print):
 
 def run_check(configs, out=print):
     """gradformer's weights copied into the PyTorch model, dropout 0: both
-    must give the same logits, loss and gradients (``tools.bench_check``)."""
+    must give the same logits, loss and gradients (``benchmarks.equivalence``)."""
     out("## Equivalence check: gradformer weights copied into the PyTorch model, dropout 0, "
         "batch 4, source/target 9/7 tokens with padding")
     out(f"{'config':<10} {'quantity':<38} {'max |diff|':>11} {'max |value|':>12}")
     worst = 0.0
     for name in configs:
-        with Worker("tools.bench_check", "EquivalenceCheck", config=CONFIGS[name]) as w:
+        with Worker("benchmarks.equivalence", "EquivalenceCheck", config=CONFIGS[name]) as w:
             for quantity, (diff, scale) in w.call("run").items():
                 out(f"{name:<10} {quantity:<38} {diff:>11.3g} {scale:>12.3g}")
                 worst = max(worst, diff / max(scale, 1e-12))
@@ -300,7 +319,7 @@ def run_check(configs, out=print):
 # ---------------------------------------------------------------------------
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m tools.bench",
+    p = argparse.ArgumentParser(prog="python -m benchmarks",
                                 description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n".join(__doc__.splitlines()[2:]))
@@ -316,6 +335,9 @@ def parse_args(argv):
     p.add_argument("--decode-repeats", type=int, default=5, help="timed decoding batches")
     p.add_argument("--ops", type=int, default=10_000, help="length of the op chain")
     p.add_argument("--op-repeats", type=int, default=7, help="timed rounds of the op chain")
+    p.add_argument("--baseline", action="append", default=[], type=baseline_checkout,
+                   metavar="PATH", help="ops section: also time gradformer imported from "
+                                        "this other checkout (repeatable)")
     p.add_argument("--profile", metavar="CONFIG",
                    help="instead of the sections: profile gradformer training steps")
     p.add_argument("--check", action="store_true",
@@ -324,6 +346,12 @@ def parse_args(argv):
     p.add_argument("--profile-steps", type=int, default=3)
     p.add_argument("--top", type=int, default=15, help="profile entries to print")
     args = p.parse_args(argv)
+    _check_args(p, args)
+    return args
+
+
+def _check_args(p, args):
+    """Refuse names and counts the sections cannot run, naming the bad one."""
     for name in _csv(args.configs) + ([args.profile] if args.profile else []):
         if name not in CONFIGS:
             p.error(f"unknown configuration {name!r}; choose from {', '.join(CONFIGS)}")
@@ -331,18 +359,19 @@ def parse_args(argv):
         if section not in SECTIONS:
             p.error(f"unknown section {section!r}; choose from {', '.join(SECTIONS)}")
     for fw in _csv(args.frameworks):
-        if fw not in ("gradformer", "pytorch", "dezero"):
+        if fw not in FRAMEWORKS:
             p.error(f"unknown framework {fw!r}")
+    if args.baseline and (args.check or args.profile or "ops" not in _csv(args.only)):
+        p.error("--baseline is for the ops section: add ops to --only")
     if min(args.steps, args.decode_repeats, args.op_repeats, args.profile_steps) < 1:
         p.error("--steps, --decode-repeats, --op-repeats and --profile-steps must be >= 1")
-    return args
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     out = print
-    out(header(argv))
+    out(header(argv, baselines=args.baseline))
     frameworks = _csv(args.frameworks)
     if "pytorch" in frameworks and not installed("torch"):
         out("# PyTorch is not installed: gradformer runs alone")
@@ -364,7 +393,7 @@ def main(argv=None):
         if "ops" in sections:
             out("## Per-op engine overhead")
             meter = CpuMeter()
-            run_op_overhead(args.ops, args.op_repeats, frameworks, out)
+            run_op_overhead(args.ops, args.op_repeats, frameworks, args.baseline, out)
             out(meter.note())
             out("")
     if hasattr(os, "getloadavg"):

@@ -1,4 +1,4 @@
-"""``python -m tools.bench --check``: evidence that the two training steps
+"""``python -m benchmarks --check``: evidence that the two training steps
 compared are the same computation. Builds both models at a small size with
 dropout 0, copies gradformer's weights into the PyTorch model, and compares
 logits, the label-smoothed loss and gradients on a batch with padding in
@@ -15,9 +15,9 @@ import autograd as ag
 import nn
 import transformer as T
 
-from .bench_gradformer import model_config
-from .bench_setup import PAD, BenchConfig, token_batch
-from .bench_torch import TorchSeq2Seq
+from .common import PAD, BenchConfig, token_batch
+from .gradformer_side import model_config
+from .pytorch_side import TorchSeq2Seq
 
 
 def _t(p):
@@ -53,50 +53,68 @@ def copy_weights(g, t, c: BenchConfig):
     t.load_state_dict(new, strict=True)
 
 
+def _diff(a, b):
+    """(max |gradformer - pytorch|, max |pytorch|) of one quantity."""
+    b = b.detach()
+    return float((_t(a) - b).abs().max()), float(b.abs().max())
+
+
 class EquivalenceCheck:
+    """Lives in a worker: ``run()`` builds both models with the same weights,
+    runs one forward and backward on each, and compares them."""
+
     def __init__(self, config: BenchConfig):
         self.config = dataclasses.replace(config, dropout=0.0, batch=4, src_len=9, tgt_len=7)
 
-    def run(self):
-        """{quantity: (max |gradformer - pytorch|, max |pytorch|)}."""
-        c = self.config
-        ag.manual_seed(0)
-        torch.manual_seed(0)
-        g = T.Transformer(model_config(c))
-        t = TorchSeq2Seq(c)
-        copy_weights(g, t, c)
-        src, tgt = token_batch(c, seed=1)
-        src[1][-3:] = [PAD] * 3                                 # padding in both sides
+    def _padded_batch(self):
+        """(src, tgt_in, tgt_out) nested lists, with padding on both sides."""
+        src, tgt = token_batch(self.config, seed=1)
+        src[1][-3:] = [PAD] * 3
         tgt[2][-2:] = [PAD] * 2
-        ins = ([r[:-1] for r in tgt], [r[1:] for r in tgt])
-        g_logits = g(ag.tensor(src), ag.tensor(ins[0]))
-        t_logits = t(torch.tensor(src), torch.tensor(ins[0]))
-        g_loss = nn.cross_entropy(g_logits, ag.tensor(ins[1]), ignore_index=PAD,
-                                  label_smoothing=0.1)
-        t_loss = F.cross_entropy(t_logits.reshape(-1, c.vocab), torch.tensor(ins[1]).reshape(-1),
-                                 ignore_index=PAD, label_smoothing=0.1)
-        g_loss.backward()
-        t_loss.backward()
+        return src, [r[:-1] for r in tgt], [r[1:] for r in tgt]
 
-        def diff(a, b):
-            b = b.detach()
-            return float((_t(a) - b).abs().max()), float(b.abs().max())
+    def _gradformer(self, g, src, tgt_in, tgt_out):
+        logits = g(ag.tensor(src), ag.tensor(tgt_in))
+        loss = nn.cross_entropy(logits, ag.tensor(tgt_out), ignore_index=PAD,
+                                label_smoothing=0.1)
+        loss.backward()
+        return logits, loss
 
-        gp = dict(g.named_parameters())
-        d = c.d_model
-        last = c.n_decoder_layers - 1
+    def _pytorch(self, t, src, tgt_in, tgt_out):
+        logits = t(torch.tensor(src), torch.tensor(tgt_in))
+        loss = F.cross_entropy(logits.reshape(-1, self.config.vocab),
+                               torch.tensor(tgt_out).reshape(-1), ignore_index=PAD,
+                               label_smoothing=0.1)
+        loss.backward()
+        return logits, loss
+
+    def _gradient_diffs(self, g, t):
+        """Gradients of the embeddings, a feed-forward and a cross-attention matrix."""
+        gp, d = dict(g.named_parameters()), self.config.d_model
+        last = self.config.n_decoder_layers - 1
         cross = t.transformer.decoder.layers[last].multihead_attn
         return {
-            "logits": diff(g_logits, t_logits),
-            "loss": diff(g_loss, t_loss),
-            "grad target embedding (tied output)": diff(gp["decoder.embed.token.weight"].grad,
-                                                        t.tgt_embed.weight.grad),
-            "grad source embedding": diff(gp["encoder.embed.token.weight"].grad,
-                                          t.src_embed.weight.grad),
-            "grad encoder.layers.0 W_1": diff(
+            "grad target embedding (tied output)": _diff(gp["decoder.embed.token.weight"].grad,
+                                                         t.tgt_embed.weight.grad),
+            "grad source embedding": _diff(gp["encoder.embed.token.weight"].grad,
+                                           t.src_embed.weight.grad),
+            "grad encoder.layers.0 W_1": _diff(
                 gp["encoder.layers.0.feed_forward.w_1.weight"].grad,
                 t.transformer.encoder.layers[0].linear1.weight.grad),
-            f"grad decoder.layers.{last} cross W_k": diff(
+            f"grad decoder.layers.{last} cross W_k": _diff(
                 gp[f"decoder.layers.{last}.cross_attn.w_k.weight"].grad,
                 cross.in_proj_weight.grad[d:2 * d]),
         }
+
+    def run(self):
+        """{quantity: (max |gradformer - pytorch|, max |pytorch|)}."""
+        ag.manual_seed(0)
+        torch.manual_seed(0)
+        g = T.Transformer(model_config(self.config))
+        t = TorchSeq2Seq(self.config)
+        copy_weights(g, t, self.config)
+        batch = self._padded_batch()
+        g_logits, g_loss = self._gradformer(g, *batch)
+        t_logits, t_loss = self._pytorch(t, *batch)
+        return {"logits": _diff(g_logits, t_logits), "loss": _diff(g_loss, t_loss),
+                **self._gradient_diffs(g, t)}

@@ -1,7 +1,7 @@
 """Accuracy targets of the built-in tasks: each trained from a fixed seed with
 the training command's defaults, its held-out exact match and wall time.
 
-    python -m tools.bench_tasks [--tasks copy,reverse,sort,toy-pair] [--seed 0]
+    python -m benchmarks.tasks [--tasks copy,reverse,sort,toy-pair] [--seed 0]
 
 Each task runs ``python -m transformer.train --task NAME --seed S`` in its own
 process; the table quotes the line it ends with.
@@ -9,16 +9,14 @@ process; the table quotes the line it ends with.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .common import ROOT, header
 
 
 def run_task(task, seed, folder):
@@ -35,13 +33,13 @@ def run_task(task, seed, folder):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    p = argparse.ArgumentParser(prog="python -m benchmarks.tasks",
+                                description=__doc__.splitlines()[0])
     p.add_argument("--tasks", default="copy,reverse,sort,toy-pair")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    print(f"# python -m tools.bench_tasks --tasks {args.tasks} --seed {args.seed}")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {datetime.date.today()}")
+    print(header(argv, module="benchmarks.tasks", workers=False))
     print(f"{'task':<10} {'held-out exact match':>21} {'sentences':>10} {'epochs':>7} "
           f"{'wall (s)':>9}")
     with tempfile.TemporaryDirectory() as folder:

@@ -1,10 +1,17 @@
-"""The benchmark harness's arithmetic and its gradformer worker (no timings:
-those belong in ``python -m tools.bench``, never in tests)."""
+"""The benchmark harness's arithmetic, its gradformer worker and the
+op-overhead baseline (no timings: those belong in ``python -m benchmarks``,
+never in tests)."""
+import argparse
 import math
+import shutil
+import sys
 
-from tools.bench_gradformer import GradformerTrainer
-from tools.bench_setup import CONFIGS, BenchConfig, forward_flops, header, token_batch, \
-    train_step_flops
+import pytest
+
+from benchmarks.common import (CONFIGS, ROOT, BenchConfig, forward_flops, git_revision, header,
+                               token_batch, train_step_flops)
+from benchmarks.gradformer_side import GradformerTrainer
+from benchmarks.op_overhead import OpChain, baseline_checkout, run_op_overhead
 
 
 def _matmul_flops(shapes):
@@ -59,5 +66,39 @@ def test_token_batches_repeat_and_header_starts_with_the_command():
     assert {len(r) for r in tgt} == {c.tgt_len + 1} and {r[0] for r in tgt} == {1}
     assert min(min(r) for r in src) >= 3          # no padding in the benchmark batches
     text = header(["--configs", "tiny"])
-    assert text.splitlines()[0] == "$ python -m tools.bench --configs tiny"
+    assert text.splitlines()[0] == "$ python -m benchmarks --configs tiny"
     assert "Python" in text and "NumPy" in text and "date:" in text
+
+
+def _copy_of_autograd(folder):
+    """A second checkout holding only a copy of this one's autograd (not a git tree)."""
+    shutil.copytree(ROOT + "/autograd", folder / "autograd",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return str(folder)
+
+
+def test_a_baseline_must_be_a_gradformer_checkout(tmp_path):
+    with pytest.raises(argparse.ArgumentTypeError, match="no autograd/__init__.py"):
+        baseline_checkout(str(tmp_path))
+    assert baseline_checkout(_copy_of_autograd(tmp_path)) == str(tmp_path.resolve())
+    text = header(["--only", "ops"], baselines=[ROOT])
+    assert f"# baseline gradformer: git {git_revision(ROOT)} at {ROOT}" in text.splitlines()
+
+
+def test_the_op_chain_refuses_an_autograd_from_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))     # OpChain puts the checkout first
+    root = _copy_of_autograd(tmp_path)                   # but autograd is already imported here
+    with pytest.raises(RuntimeError, match=f"autograd was to come from {root}, but was "
+                                           f"imported from {ROOT}"):
+        OpChain("gradformer", 4, root=root)
+
+
+def test_a_baseline_checkout_runs_the_chain_in_its_own_worker(tmp_path):
+    root = _copy_of_autograd(tmp_path)
+    lines = []
+    times = run_op_overhead(20, 2, frameworks=("gradformer",), baselines=[root],
+                            out=lines.append)
+    assert list(times) == ["gradformer", "gradformer@unknown"]      # not a git checkout
+    assert all(len(fw) == len(bw) == 2 for fw, bw in times.values())
+    assert [line.split()[0] for line in lines[3:5]] == list(times)
+    assert lines[-1].startswith("# gradformer / gradformer@unknown (total us/op): ")

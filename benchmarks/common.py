@@ -1,7 +1,8 @@
-"""What the benchmarks run, in plain Python (no framework imported here, so
-the parent process of ``python -m tools.bench`` stays light): the model
+"""What the benchmarks share, in plain Python (no framework imported here, so
+the parent process of ``python -m benchmarks`` stays light): the model
 sizes, the analytic FLOP count, the random token batches both frameworks
-train on, and the header that every report starts with."""
+train on, the step timer, the worker thread environment, the header that
+every report starts with and the meter of other processes' CPU use."""
 from __future__ import annotations
 
 import datetime
@@ -12,6 +13,7 @@ import platform
 import random
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 PAD, BOS = 0, 1      # padding id (masked, ignored by the loss) and <bos>; real tokens are >= 3
 THREADS = 2          # BLAS / OpenMP / torch threads in every worker
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # this checkout
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,18 @@ def timed_step(zero_grad, forward_loss, backward, update):
     update()
     t4 = time.perf_counter()
     return t4 - t0, loss.item(), (t2 - t1, t3 - t2, (t1 - t0) + (t4 - t3))
+
+
+def median_seconds(fn, repeats: int) -> float:
+    """Median wall seconds of ``fn()`` over ``repeats`` calls, after one
+    untimed call (the matrix products of both frameworks' workers)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def peak_rss_mib() -> float:
@@ -151,20 +166,41 @@ def memory_gib() -> str:
         return "RAM unknown"
 
 
-def git_revision() -> str:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def _git(root, *args) -> str:
+    return subprocess.run(["git", *args], cwd=root, text=True, capture_output=True,
+                          timeout=10).stdout.strip()
+
+
+def git_short_rev(root=ROOT) -> str:
+    """The short commit hash of the checkout at ``root`` ("unknown" outside git)."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
-                             capture_output=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, text=True, capture_output=True, timeout=10).stdout
+        return _git(root, "rev-parse", "--short", "HEAD") or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return f"{rev}{' + uncommitted changes' if dirty.strip() else ''}" if rev else "unknown"
 
 
-def header(argv=None, module="tools.bench") -> str:
-    """The first lines of every report: command, machine, versions, date."""
+def git_revision(root=ROOT) -> str:
+    """The short commit hash, and whether tracked files differ from it."""
+    rev = git_short_rev(root)
+    try:
+        dirty = rev != "unknown" and _git(root, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        dirty = False
+    return f"{rev}{' + uncommitted changes' if dirty else ''}"
+
+
+def _threads_line(workers: bool) -> str:
+    if workers:
+        return (f"# threads: OMP/OPENBLAS/MKL_NUM_THREADS={THREADS}, "
+                f"torch.set_num_threads({THREADS}); one worker process per framework")
+    return f"# threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+
+
+def header(argv=None, module="benchmarks", baselines=(), workers=True) -> str:
+    """The first lines of every report: command, machine, versions, date,
+    the git revision of this checkout and of each ``--baseline`` checkout.
+    ``workers``: the report's measurements run in ``benchmarks.worker``
+    processes with ``THREADS`` threads each."""
     argv = sys.argv[1:] if argv is None else argv
     cores = os.cpu_count()
     try:
@@ -179,9 +215,9 @@ def header(argv=None, module="tools.bench") -> str:
         f"{platform.system()} {platform.machine()}",
         f"# Python {platform.python_version()}, NumPy {version('numpy')}, "
         f"PyTorch {version('torch')}, DeZero {version('dezero')}",
-        f"# threads: OMP/OPENBLAS/MKL_NUM_THREADS={THREADS}, torch.set_num_threads({THREADS}); "
-        f"one worker process per framework",
+        _threads_line(workers),
         f"# gradformer: git {git_revision()}",
+        *(f"# baseline gradformer: git {git_revision(path)} at {path}" for path in baselines),
         f"# date: {now:%Y-%m-%d %H:%M} UTC; 1-min load average at start {load:.2f}",
     ]
     return "\n".join(lines)
@@ -207,9 +243,6 @@ class CpuMeter:
     Read it after the workers of the measurement have been closed."""
 
     def __init__(self):
-        self.reset()
-
-    def reset(self):
         try:
             self._start = (time.perf_counter(), _machine_busy_seconds(), _own_cpu_seconds())
         except OSError:

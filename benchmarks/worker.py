@@ -13,7 +13,7 @@ import importlib
 import multiprocessing
 import traceback
 
-from .bench_setup import set_thread_environment
+from .common import set_thread_environment
 
 
 class WorkerError(RuntimeError):
@@ -43,7 +43,7 @@ def _serve(conn, module, factory, kwargs):
 
 
 class Worker:
-    """``Worker("tools.bench_torch", "TorchTrainer", config=...)``: a spawned
+    """``Worker("benchmarks.pytorch_side", "TorchTrainer", config=...)``: a spawned
     process holding the object; ``w.call("step")`` runs ``obj.step()`` there."""
 
     def __init__(self, module, factory, **kwargs):
@@ -88,3 +88,9 @@ class Worker:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def close_all(workers):
+    """Close every worker of a {name: Worker} dict."""
+    for w in workers.values():
+        w.close()

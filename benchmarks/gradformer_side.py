@@ -1,6 +1,7 @@
-"""The gradformer side of ``python -m tools.bench``: objects that live in a
-worker process (see ``tools.bench_worker``) and time one training step, one
-greedy-decoding batch, or profile a few steps. Never imports torch."""
+"""The gradformer side of ``python -m benchmarks``: objects that live in a
+worker process (see ``benchmarks.worker``) and time one training step, one
+greedy-decoding batch or the matrix products alone, or profile a few steps.
+Never imports torch."""
 from __future__ import annotations
 
 import cProfile
@@ -9,13 +10,15 @@ import pstats
 import sys
 import time
 
+import numpy
+
 import autograd as ag
 import nn
 import transformer as T
 
-from .bench_setup import BOS, PAD, BenchConfig, peak_rss_mib, timed_step, token_batch
+from .common import (BOS, PAD, ROOT, BenchConfig, median_seconds, peak_rss_mib, timed_step,
+                     token_batch)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NEVER = -1          # an <eos> id no model can produce: greedy decoding runs every step
 
 
@@ -30,7 +33,7 @@ def model_config(c: BenchConfig) -> T.TransformerConfig:
 
 def _blas() -> str:
     try:
-        deps = ag.backend.xp_for_device("cpu").show_config(mode="dicts")["Build Dependencies"]
+        deps = numpy.show_config(mode="dicts")["Build Dependencies"]
         return f"NumPy BLAS: {deps['blas']['name']} {deps['blas'].get('version', '')}".strip()
     except Exception as e:  # an older NumPy without mode="dicts"
         return f"NumPy BLAS: unknown ({type(e).__name__})"
@@ -40,8 +43,6 @@ class GradformerTrainer:
     """One training step = zero_grad, forward, label-smoothed cross-entropy
     (0.1, padding ignored), backward, Adam (betas 0.9/0.98, eps 1e-9), on
     the same fixed random batch every step."""
-
-    framework = "gradformer"
 
     def __init__(self, config: BenchConfig, seed: int = 0, lr: float = 1e-4):
         ag.manual_seed(seed)
@@ -127,8 +128,6 @@ class GradformerDecoder:
     """Greedy decoding of one fixed batch, eval mode, no gradient, with and
     without the key/value cache; ``steps`` decoding steps always run."""
 
-    framework = "gradformer"
-
     def __init__(self, config: BenchConfig, steps: int = 32, seed: int = 0):
         ag.manual_seed(seed)
         self.model = T.Transformer(model_config(config))
@@ -153,20 +152,12 @@ class GradformerMatmul:
     """Matrix products alone (``a @ b`` under no_grad), to tell how fast the
     BLAS underneath is from how fast the framework around it is."""
 
-    framework = "gradformer"
-
     def run(self, batch, m, k, n, repeats):
         """Median seconds of (batch, m, k) @ (batch, k, n) (2-D when batch is 1)."""
         lead = (batch,) if batch > 1 else ()
         a, b = ag.randn(*lead, m, k), ag.randn(*lead, k, n)
-        times = []
         with ag.no_grad():
-            a @ b
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                a @ b
-                times.append(time.perf_counter() - t0)
-        return sorted(times)[len(times) // 2]
+            return median_seconds(lambda: a @ b, repeats)
 
     def info(self):
         return {"blas": _blas(), "torch_loaded": "torch" in sys.modules}

@@ -1,4 +1,4 @@
-"""The PyTorch reference of ``python -m tools.bench``, built to do the same
+"""The PyTorch reference of ``python -m benchmarks``, built to do the same
 work as ``transformer.Transformer``: ``torch.nn.Transformer(batch_first=True)``
 (post-norm, ReLU, LayerNorm eps 1e-5, dropout on attention weights, after
 the feed-forward activation and on every sublayer output), token embeddings
@@ -11,7 +11,7 @@ decoder stacks are passed in without their final LayerNorm
 (``norm=None``), which gradformer's post-norm model does not have either;
 the parameter counts then agree exactly (the parent prints both).
 
-Runs in its own worker process (``tools.bench_worker``); never imports
+Runs in its own worker process (``benchmarks.worker``); never imports
 autograd."""
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .bench_setup import BOS, PAD, THREADS, BenchConfig, peak_rss_mib, timed_step, token_batch
+from .common import (BOS, PAD, THREADS, BenchConfig, median_seconds, peak_rss_mib, timed_step,
+                     token_batch)
 
 torch.set_num_threads(THREADS)
 
@@ -81,18 +82,19 @@ class TorchSeq2Seq(nn.Module):
         return self.generator(h)                                      # (B, T, V)
 
 
-def _info(model):
+def _blas() -> str:
     found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
-    blas = found.group(1) if found else "unknown"
+    return f"PyTorch BLAS: {found.group(1) if found else 'unknown'}"
+
+
+def _info(model):
     return {"params": sum(p.numel() for p in model.parameters()),
             "peak_rss_mib": peak_rss_mib(), "autograd_loaded": "autograd" in sys.modules,
-            "blas": f"PyTorch BLAS: {blas}, {torch.get_num_threads()} threads"}
+            "blas": f"{_blas()}, {torch.get_num_threads()} threads"}
 
 
 class TorchTrainer:
     """The same training step as ``GradformerTrainer``."""
-
-    framework = "pytorch"
 
     def __init__(self, config: BenchConfig, seed: int = 0, lr: float = 1e-4):
         torch.manual_seed(seed)
@@ -120,8 +122,6 @@ class TorchTrainer:
 class TorchDecoder:
     """Greedy decoding without a cache: encode once, then re-run the decoder
     on the whole prefix at each step and project its last position."""
-
-    framework = "pytorch"
 
     def __init__(self, config: BenchConfig, steps: int = 32, seed: int = 0):
         torch.manual_seed(seed)
@@ -157,22 +157,12 @@ class TorchDecoder:
 class TorchMatmul:
     """The same products as ``GradformerMatmul``, with torch.matmul."""
 
-    framework = "pytorch"
-
     @torch.no_grad()
     def run(self, batch, m, k, n, repeats):
         lead = (batch,) if batch > 1 else ()
         a, b = torch.randn(*lead, m, k), torch.randn(*lead, k, n)
-        times = []
-        a @ b
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            a @ b
-            times.append(time.perf_counter() - t0)
-        return sorted(times)[len(times) // 2]
+        return median_seconds(lambda: a @ b, repeats)
 
     def info(self):
-        found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
-        return {"blas": f"PyTorch BLAS: {found.group(1) if found else 'unknown'}",
-                "autograd_loaded": "autograd" in sys.modules}
+        return {"blas": _blas(), "autograd_loaded": "autograd" in sys.modules}
 
