@@ -2,7 +2,8 @@
 
 A checkpoint holds the model, the optimizer, the schedule, every random
 generator's state, the tokenizers and vocabularies, the model config, the
-training arguments and the position in training (epoch, batch, step). It
+training settings (``TrainSettings`` as a dict) and the position in training
+(epoch, batch, step). It
 is written with ``nn.save``: atomically, so a crash during a save leaves the
 previous checkpoint loadable.
 """

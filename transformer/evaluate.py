@@ -41,15 +41,12 @@ def main(argv=None):
     refs = [r for _, r in pairs]
     hyp_tokens = t.translate_tokens([t.src_tokenizer.tokenize(s) for s in srcs], beam=args.beam,
                                     batch_size=args.batch_size, alpha=args.alpha)
-    tok_bleu, tok_sig = metrics.tokenized_bleu(hyp_tokens,
-                                               [t.tgt_tokenizer.tokenize(r) for r in refs])
-    sacre, sig = metrics.sacre_bleu([t.tgt_tokenizer.detokenize(h) for h in hyp_tokens], refs,
-                                    t.tgt_tokenizer.lowercase)
+    scores = metrics.bleu_scores(hyp_tokens, refs, t.tgt_tokenizer)
     print(f"sentences: {len(srcs)} (skipped {corpus.skipped_empty} with an empty side), "
           f"beam {args.beam}" + (f" (alpha {args.alpha})" if args.beam > 1 else "") +
           f", {time.perf_counter() - start:.1f} s")
-    print(f"BLEU (tokenized, lower-cased) {tok_bleu:.2f}  {tok_sig}")
-    print(f"sacreBLEU {sacre:.2f}  {sig}")
+    print(f"BLEU (tokenized, lower-cased) {scores['bleu']:.2f}  {scores['bleu_signature']}")
+    print(f"sacreBLEU {scores['sacrebleu']:.2f}  {scores['sacrebleu_signature']}")
     return 0
 
 

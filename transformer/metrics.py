@@ -33,5 +33,18 @@ def tokenized_bleu(hypotheses: list[list[str]], references: list[list[str]]):
     return score, str(metric.get_signature())
 
 
+def bleu_scores(hypotheses: list[list[str]], references: list[str], tokenizer) -> dict:
+    """Both BLEUs of translated text, from the model's tokens and the
+    reference sentences: the tokenized, lower-cased BLEU (references split
+    by ``tokenizer``) and sacreBLEU on detokenized text (case-insensitive
+    when ``tokenizer`` lower-cases). The training loop and
+    ``python -m transformer.evaluate`` both score with this."""
+    bleu, bleu_signature = tokenized_bleu(hypotheses, [tokenizer.tokenize(r) for r in references])
+    sacre, sacre_signature = sacre_bleu([tokenizer.detokenize(h) for h in hypotheses], references,
+                                        tokenizer.lowercase)
+    return {"bleu": bleu, "bleu_signature": bleu_signature, "sacrebleu": sacre,
+            "sacrebleu_signature": sacre_signature}
+
+
 def perplexity(mean_nll: float) -> float:
     return math.exp(min(mean_nll, 700.0))

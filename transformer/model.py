@@ -4,6 +4,7 @@ from __future__ import annotations
 import autograd as ag
 import nn
 
+from .attention import MultiHeadAttention
 from .config import TransformerConfig
 from .decoder import Decoder
 from .encoder import Encoder
@@ -109,7 +110,6 @@ class Transformer(nn.Module):
         """Make every attention block keep its last weights (``last_weights``);
         ``keep="grad"`` keeps them in the graph so that after ``backward()``
         ``last_weights.grad`` holds d loss / d weights."""
-        from .attention import MultiHeadAttention
         for m in self.modules():
             if isinstance(m, MultiHeadAttention):
                 m.keep_weights = keep

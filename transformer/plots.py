@@ -73,33 +73,12 @@ def attention_maps(model, src_tokens, tgt_tokens, src_ids, tgt_in_ids, out_dir,
     with_grad = tgt_out_ids is not None
     model.keep_attention_weights("grad" if with_grad else True)
     try:
-        if with_grad:
-            logits = model(src_ids, tgt_in_ids)
-            ag.cross_entropy(logits, tgt_out_ids, ignore_index=model.config.pad_id).backward()
-        else:
-            with ag.no_grad():
-                model(src_ids, tgt_in_ids)
+        _forward(model, src_ids, tgt_in_ids, tgt_out_ids)
         paths = []
         for kind, (blocks, rows, cols) in _attention_blocks(model, src_tokens, tgt_tokens).items():
             weights = [b.last_weights.numpy()[0] for b in blocks]          # (heads, T_q, T_k)
             grads = [b.last_weights.grad.numpy()[0] for b in blocks] if with_grad else None
-            n_layers, n_heads = len(weights), weights[0].shape[0]
-            per_head = 2 if with_grad else 1
-            fig, axes = plt.subplots(n_layers, n_heads * per_head, squeeze=False,
-                                     figsize=(2.2 * n_heads * per_head + 1, 2.2 * n_layers + 0.6))
-            for li in range(n_layers):
-                for hi in range(n_heads):
-                    _heatmap(axes[li][hi * per_head], weights[li][hi], rows, cols,
-                             f"layer {li} head {hi}", "viridis", 0.0, 1.0)
-                    if with_grad:
-                        g = grads[li][hi]
-                        bound = float(abs(g).max()) or 1.0
-                        _heatmap(axes[li][hi * per_head + 1], g, rows, cols,
-                                 f"layer {li} head {hi}: d loss / d weight", "RdBu_r",
-                                 -bound, bound)
-            what = " and the gradient of the loss w.r.t. them" if with_grad else ""
-            fig.suptitle(f"{kind.replace('_', ' ')} attention weights{what} (rows attend to "
-                         f"columns)", fontsize=9)
+            fig = _attention_figure(kind, weights, grads, rows, cols)
             path = os.path.join(out_dir, f"{prefix}_{kind}.png")
             _save(fig, path)
             paths.append(path)
@@ -107,6 +86,39 @@ def attention_maps(model, src_tokens, tgt_tokens, src_ids, tgt_in_ids, out_dir,
     finally:
         model.keep_attention_weights(False)
         model.zero_grad()
+
+
+def _forward(model, src_ids, tgt_in_ids, tgt_out_ids=None):
+    """Run the model so that its attention blocks keep their weights; with
+    ``tgt_out_ids``, backpropagate the loss into them as well."""
+    if tgt_out_ids is None:
+        with ag.no_grad():
+            model(src_ids, tgt_in_ids)
+        return
+    logits = model(src_ids, tgt_in_ids)
+    ag.cross_entropy(logits, tgt_out_ids, ignore_index=model.config.pad_id).backward()
+
+
+def _attention_figure(kind, weights, grads, rows, cols):
+    """Layers x heads heatmaps of one attention kind, each head's gradient
+    beside it when ``grads`` is given."""
+    n_layers, n_heads = len(weights), weights[0].shape[0]
+    per_head = 1 if grads is None else 2
+    fig, axes = plt.subplots(n_layers, n_heads * per_head, squeeze=False,
+                             figsize=(2.2 * n_heads * per_head + 1, 2.2 * n_layers + 0.6))
+    for li in range(n_layers):
+        for hi in range(n_heads):
+            _heatmap(axes[li][hi * per_head], weights[li][hi], rows, cols,
+                     f"layer {li} head {hi}", "viridis", 0.0, 1.0)
+            if grads is not None:
+                g = grads[li][hi]
+                bound = float(abs(g).max()) or 1.0
+                _heatmap(axes[li][hi * per_head + 1], g, rows, cols,
+                         f"layer {li} head {hi}: d loss / d weight", "RdBu_r", -bound, bound)
+    what = "" if grads is None else " and the gradient of the loss w.r.t. them"
+    fig.suptitle(f"{kind.replace('_', ' ')} attention weights{what} (rows attend to columns)",
+                 fontsize=9)
+    return fig
 
 
 class GradientNorms:

@@ -1,15 +1,19 @@
 """Learning-rate schedules. Each sets, for every parameter group,
-lr = initial_lr * factor(step) where ``step`` counts optimizer updates from 1;
-call ``schedule.step()`` after each ``optimizer.step()``. ``state_dict`` /
-``load_state_dict`` resume exactly."""
+lr = base_lr * factor(step), where ``step`` counts optimizer updates from 1
+and ``factor`` rises to 1 at the end of warmup. ``base_lr`` is ``peak_lr``
+when given, else the group's own initial lr (as PyTorch's schedulers use
+``initial_lr``). Call ``schedule.step()`` after each ``optimizer.step()``;
+``state_dict`` / ``load_state_dict`` resume exactly."""
 from __future__ import annotations
 
 import math
 
 
 class LRSchedule:
-    def __init__(self, optimizer):
+    def __init__(self, optimizer, peak_lr=None):
         self.optimizer = optimizer
+        self.base_lrs = [g["initial_lr"] if peak_lr is None else peak_lr
+                         for g in optimizer.param_groups]
         self.last_step = 0
         self._apply()
 
@@ -18,8 +22,8 @@ class LRSchedule:
 
     def _apply(self):
         f = self.factor(self.last_step + 1)       # the lr of the coming update
-        for group in self.optimizer.param_groups:
-            group["lr"] = group["initial_lr"] * f
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * f
 
     def step(self):
         self.last_step += 1
@@ -37,28 +41,40 @@ class LRSchedule:
 
 
 class NoamSchedule(LRSchedule):
-    """The paper's schedule (section 5.3): warmup, then inverse square root,
-    factor = scale * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5).
-    With the optimizer's lr = 1.0 this is exactly the paper's lrate."""
+    """The paper's schedule (section 5.3): lrate = d_model^-0.5 *
+    min(step^-0.5, step * warmup^-1.5), a linear warmup then an inverse
+    square root, whose peak at step == warmup is d_model^-0.5 * warmup^-0.5.
+    ``peak_lr=None`` keeps that peak (exactly the paper's lrate, whatever the
+    optimizer's lr); ``peak_lr=p`` keeps the shape and peaks at p."""
 
-    def __init__(self, optimizer, d_model, warmup_steps=4000, scale=1.0):
-        self.d_model, self.warmup_steps, self.scale = d_model, warmup_steps, scale
-        super().__init__(optimizer)
+    def __init__(self, optimizer, d_model, warmup_steps=4000, peak_lr=None):
+        self.d_model, self.warmup_steps = d_model, warmup_steps
+        if peak_lr is None:
+            peak_lr = self.paper_peak_lr(d_model, warmup_steps)
+        super().__init__(optimizer, peak_lr)
+
+    @staticmethod
+    def paper_peak_lr(d_model, warmup_steps) -> float:
+        """The paper's lrate at step == warmup_steps: d_model^-0.5 * warmup^-0.5."""
+        if warmup_steps < 1:
+            raise ValueError(f"NoamSchedule: warmup_steps must be at least 1, got {warmup_steps}")
+        return d_model ** -0.5 * warmup_steps ** -0.5
 
     def factor(self, step):
-        return self.scale * self.d_model ** -0.5 * min(step ** -0.5, step * self.warmup_steps ** -1.5)
+        w = self.warmup_steps
+        return min(step / w, (w / step) ** 0.5)
 
 
 class WarmupCosineSchedule(LRSchedule):
     """Linear warmup from 0 to 1 over ``warmup_steps``, then a cosine decay to
     ``min_factor`` at ``total_steps`` (and ``min_factor`` after)."""
 
-    def __init__(self, optimizer, warmup_steps, total_steps, min_factor=0.0):
+    def __init__(self, optimizer, warmup_steps, total_steps, min_factor=0.0, peak_lr=None):
         if total_steps <= warmup_steps:
             raise ValueError("WarmupCosineSchedule: total_steps must exceed warmup_steps, got "
                              f"total_steps={total_steps}, warmup_steps={warmup_steps}")
         self.warmup_steps, self.total_steps, self.min_factor = warmup_steps, total_steps, min_factor
-        super().__init__(optimizer)
+        super().__init__(optimizer, peak_lr)
 
     def factor(self, step):
         if step <= self.warmup_steps:
@@ -68,11 +84,11 @@ class WarmupCosineSchedule(LRSchedule):
 
 
 class ConstantSchedule(LRSchedule):
-    """lr = initial_lr, optionally after a linear warmup."""
+    """lr = base_lr, optionally after a linear warmup."""
 
-    def __init__(self, optimizer, warmup_steps=0):
+    def __init__(self, optimizer, warmup_steps=0, peak_lr=None):
         self.warmup_steps = warmup_steps
-        super().__init__(optimizer)
+        super().__init__(optimizer, peak_lr)
 
     def factor(self, step):
         return min(1.0, step / self.warmup_steps) if self.warmup_steps else 1.0

@@ -9,7 +9,8 @@ import pytest
 
 import autograd as ag
 import nn
-from nn.optim import SGD, Adam, AdamW, LRSchedule, Optimizer, WarmupCosineSchedule
+from nn.optim import (SGD, Adam, AdamW, LRSchedule, NoamSchedule, Optimizer,
+                      WarmupCosineSchedule)
 
 
 def param(*shape):
@@ -191,6 +192,12 @@ def test_warmup_cosine_names_both_step_counts():
     with pytest.raises(ValueError, match=r"WarmupCosineSchedule: total_steps must exceed "
                                          r"warmup_steps, got total_steps=5, warmup_steps=10"):
         WarmupCosineSchedule(SGD([param(2)], lr=0.1), warmup_steps=10, total_steps=5)
+
+
+def test_noam_without_warmup_names_it():
+    with pytest.raises(ValueError, match=r"^NoamSchedule: warmup_steps must be at least 1, "
+                                         r"got 0$"):
+        NoamSchedule(SGD([param(2)], lr=0.1), d_model=8, warmup_steps=0)
 
 
 def test_an_optimizer_or_schedule_without_its_rule_names_the_class():

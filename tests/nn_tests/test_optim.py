@@ -277,12 +277,26 @@ def test_noam_schedule_is_the_papers_lrate_step_by_step():
     assert sched.get_last_lr() == [pytest.approx(noam(201, 512, 40), rel=1e-12)]
 
 
-def test_noam_schedule_scales_with_the_optimizer_lr_and_scale():
+def test_noam_schedule_with_a_peak_lr_keeps_the_papers_shape():
     opt = Adam([param()], lr=2.0)
-    sched = NoamSchedule(opt, d_model=64, warmup_steps=10, scale=0.5)
+    sched = NoamSchedule(opt, d_model=64, warmup_steps=10, peak_lr=0.5)
     for step in range(1, 30):
-        assert opt.param_groups[0]["lr"] == pytest.approx(2.0 * 0.5 * noam(step, 64, 10))
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.5 * noam(step, 64, 10) /
+                                                          noam(10, 64, 10))
         sched.step()
+
+
+@pytest.mark.parametrize("peak_lr", [None, 3e-3])
+def test_noam_schedule_peaks_at_the_end_of_warmup(peak_lr):
+    opt = Adam([param()], lr=2.0)                       # not used: Noam sets the peak itself
+    sched = NoamSchedule(opt, d_model=64, warmup_steps=10, peak_lr=peak_lr)
+    lrs = []
+    for _ in range(30):
+        lrs.append(opt.param_groups[0]["lr"])
+        sched.step()
+    expected = 64 ** -0.5 * 10 ** -0.5 if peak_lr is None else peak_lr
+    assert lrs[10 - 1] == expected                     # exactly, at step == warmup
+    assert max(lrs) == expected and lrs.index(expected) == 10 - 1
 
 
 def test_warmup_cosine_schedule_step_by_step():
@@ -319,6 +333,14 @@ def test_schedules_apply_to_every_group_from_its_own_initial_lr():
     assert sched.get_last_lr() == [0.5, 0.05]
     sched.step()
     assert sched.get_last_lr() == [1.0, 0.1]
+
+
+def test_a_peak_lr_replaces_every_groups_initial_lr():
+    opt = SGD([{"params": [param()], "lr": 1.0}, {"params": [param()], "lr": 0.1}], lr=0.5)
+    sched = WarmupCosineSchedule(opt, warmup_steps=2, total_steps=6, peak_lr=0.02)
+    assert sched.get_last_lr() == [0.01, 0.01]
+    sched.step()
+    assert sched.get_last_lr() == [0.02, 0.02]
 
 
 @pytest.mark.parametrize("make", [

@@ -2,6 +2,7 @@
 model inputs, decoding, configs, vocabularies, checkpoints, corpora and the
 commands; each message names the culprit (argument, value, file, line)."""
 import re
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import transformer as T
 from transformer import checkpoint, evaluate, train, translate
 from transformer.corpus import CorpusError, read_parallel, read_tsv
 from transformer.metrics import exact_match
+from transformer.settings import TrainSettings
 from transformer.tokenizer import BOS, EOS, PAD, UNK, Vocab, WordTokenizer
 
 from .helpers import micro_config, model
@@ -54,6 +56,30 @@ def test_bad_target_ids_are_named(m):
         m(i64(1, 3), [[1, 13]])
     with pytest.raises(ValueError, match=r"^tgt_in: expected at least one token"):
         m(i64(1, 3), ag.zeros(1, 0, dtype=ag.int64))
+
+
+def test_token_ids_out_of_vocabulary(m):
+    with pytest.raises(ValueError, match=r"src: token id 11 is outside the vocabulary range \[0, 10\]"):
+        m(ag.tensor([[1, 11]]), ag.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match=r"tgt_in: token id -1"):
+        m(ag.tensor([[1, 2]]), ag.tensor([[1, -1]]))
+
+
+def test_sequence_longer_than_max_len(m):
+    with pytest.raises(ValueError, match="src: length 9 exceeds the model's max_len 8"):
+        m(ag.ones(1, 9, dtype=ag.int64), ag.ones(1, 2, dtype=ag.int64))
+
+
+def test_wrong_dtype_or_rank(m):
+    with pytest.raises(TypeError, match="src: expected integer token ids, got float32"):
+        m(ag.ones(1, 3), ag.ones(1, 2, dtype=ag.int64))
+    with pytest.raises(ValueError, match=r"tgt_in: expected token ids of shape \(batch, length\)"):
+        m(ag.ones(1, 3, dtype=ag.int64), ag.ones(2, dtype=ag.int64))
+
+
+def test_mismatched_batch_sizes(m):
+    with pytest.raises(ValueError, match="tgt_in: batch size 3 does not match the source batch size 2"):
+        m(ag.ones(2, 3, dtype=ag.int64), ag.ones(3, 2, dtype=ag.int64))
 
 
 @pytest.mark.parametrize("decode", [T.greedy_decode, T.beam_search])
@@ -184,6 +210,37 @@ def test_a_run_checkpoint_of_another_version_is_named(tmp_path):
     with pytest.raises(nn.CheckpointError, match=rf"^{re.escape(str(path))}: checkpoint "
                                                  r"version 99, this gradformer reads version 1$"):
         checkpoint.load_run(tmp_path)
+
+
+# -- training settings -----------------------------------------------------------------------
+
+def test_training_settings_name_the_bad_value():
+    with pytest.raises(ValueError, match=r"^TrainSettings: schedule must be one of noam, cosine, "
+                                         r"constant, got 'linear'$"):
+        TrainSettings(schedule="linear")
+    with pytest.raises(ValueError, match=r"^TrainSettings: model must be one of \['base', "
+                                         r"'small', 'tiny'\], got 'huge'$"):
+        TrainSettings(model="huge")
+    with pytest.raises(ValueError, match=r"^unknown task 'nope'; choose one of copy, reverse, "
+                                         r"sort, toy-pair$"):
+        TrainSettings.preset("nope")
+
+
+def test_saved_training_settings_that_do_not_fit_name_the_file_and_the_fields():
+    saved = asdict(TrainSettings().resolve(steps_per_epoch=3, d_model=8))
+    assert TrainSettings.from_checkpoint(saved, "run/last.npz").steps_per_epoch == 3
+    with pytest.raises(ValueError, match=r"^run/last.npz: the checkpoint's training settings do "
+                                         r"not fit this gradformer's TrainSettings: unknown "
+                                         r"fields \['colour'\]$"):
+        TrainSettings.from_checkpoint({**saved, "colour": "red"}, "run/last.npz")
+    with pytest.raises(ValueError, match=r"^run/last.npz: .*: missing fields \['seed'\]$"):
+        TrainSettings.from_checkpoint({k: v for k, v in saved.items() if k != "seed"},
+                                      "run/last.npz")
+    with pytest.raises(ValueError, match=r"^run/last.npz: TrainSettings: schedule must be"):
+        TrainSettings.from_checkpoint({**saved, "schedule": "linear"}, "run/last.npz")
+    with pytest.raises(ValueError, match=r"^run/last.npz: the checkpoint's training settings "
+                                         r"lack their derived values"):
+        TrainSettings.from_checkpoint(asdict(TrainSettings()), "run/last.npz")
 
 
 # -- corpora -----------------------------------------------------------------------------------

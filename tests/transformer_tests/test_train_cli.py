@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import nn
-from transformer import checkpoint, evaluate, train, translate
+from transformer import checkpoint, evaluate, metrics, train, translate
+from transformer.settings import TrainSettings
+from transformer.tokenizer import WordTokenizer
 
 from .helpers import MULTI30K, ROOT
 
@@ -45,6 +47,38 @@ def test_a_smoke_run_writes_its_run_folder(trained_run):
     assert state["progress"]["epoch"] == 2
     assert {"model", "optimizer", "schedule", "rng", "src_vocab", "tgt_vocab", "config",
             "settings", "src_tokenizer", "tgt_tokenizer"} <= set(state)
+
+
+def test_the_checkpoint_holds_the_resolved_settings(trained_run):
+    state = checkpoint.load_run(trained_run, prefer=checkpoint.LAST)
+    s = TrainSettings.from_checkpoint(dict(state["settings"]), state["path"])
+    assert (s.task, s.epochs, s.max_tokens, s.schedule, s.metric) == ("copy", 2, 300, "cosine",
+                                                                      "exact_match")
+    assert s.peak_lr == 1e-3 and s.schedule_steps == 401           # max(2 epochs, warmup + 1)
+    saved = json.loads((trained_run / "settings.json").read_text())["settings"]
+    assert TrainSettings(**saved) == s
+
+
+def test_each_task_has_its_preset_and_a_corpus_the_plain_defaults():
+    copy = TrainSettings.preset("copy", epochs=3)
+    assert (copy.task, copy.epochs, copy.max_tokens, copy.schedule, copy.lr, copy.dropout) == \
+        ("copy", 3, 1024, "cosine", 1e-3, 0.0)
+    toy = TrainSettings.preset("toy-pair")
+    assert (toy.epochs, toy.max_tokens, toy.schedule, toy.lr, toy.dropout) == \
+        (12, 4096, "noam", None, None)
+    corpus = TrainSettings.preset(None, train=["a.src", "a.tgt"], task="sort")
+    assert corpus.corpus and (corpus.epochs, corpus.schedule, corpus.lr) == (10, "noam", None)
+
+
+def test_the_derived_settings_are_set_once_by_resolve():
+    toy = TrainSettings.preset("toy-pair").resolve(steps_per_epoch=7, d_model=64)
+    assert (toy.metric, toy.steps_per_epoch, toy.schedule_steps) == ("exact_match", 7, None)
+    assert toy.peak_lr == 64 ** -0.5 * 400 ** -0.5                 # the paper's, at warmup's end
+    copy = TrainSettings.preset("copy").resolve(steps_per_epoch=200, d_model=64)
+    assert (copy.schedule_steps, copy.peak_lr) == (30 * 200, 1e-3)
+    text = TrainSettings(train=["a", "b"], schedule="constant").resolve(5, d_model=64)
+    assert (text.metric, text.peak_lr) == ("bleu", 5e-4)
+    assert TrainSettings(lr=2e-3).resolve(5, d_model=64).peak_lr == 2e-3
 
 
 def test_the_run_ends_with_held_out_accuracy_and_samples(tmp_path, capsys):
@@ -194,6 +228,15 @@ def test_a_checkpoint_of_another_version_or_shape_is_refused(trained_run, tmp_pa
     checkpoint.save_run(shape / "last.npz", {**state, "config": config})
     rc, _, err = _run(["--resume", str(shape)], capsys)
     assert rc == 2 and "does not match" in err and "last.npz" in err
+    unfit = tmp_path / "settings"
+    unfit.mkdir()
+    settings = {**state["settings"], "colour": "red"}
+    settings.pop("warmup")
+    checkpoint.save_run(unfit / "last.npz", {**state, "settings": settings})
+    rc, _, err = _run(["--resume", str(unfit)], capsys)
+    assert rc == 2 and err == (f"error: {unfit / 'last.npz'}: the checkpoint's training settings "
+                               "do not fit this gradformer's TrainSettings: unknown fields "
+                               "['colour']; missing fields ['warmup']\n")
 
 
 def test_translate_arguments_stdin_beam_and_attention_pictures(trained_run, tmp_path, capsys,
@@ -217,6 +260,19 @@ def test_evaluate_prints_both_bleus_with_signatures(trained_run, tmp_path, capsy
     out = capsys.readouterr().out
     assert "BLEU (tokenized, lower-cased)" in out and "tok:none" in out and "case:lc" in out
     assert "sacreBLEU" in out and "tok:13a" in out
+
+
+def test_bleu_scores_take_model_tokens_and_reference_sentences():
+    # The one BLEU of the training loop and of evaluate: references split by
+    # the target tokenizer, hypotheses detokenized for sacreBLEU.
+    tok = WordTokenizer(lowercase=True, split_punctuation=True)
+    refs = ["A man rides a horse.", "Two dogs play in the snow, happily."]
+    perfect = metrics.bleu_scores([tok.tokenize(r) for r in refs], refs, tok)
+    assert perfect["bleu"] == pytest.approx(100) and perfect["sacrebleu"] == pytest.approx(100)
+    assert "tok:none" in perfect["bleu_signature"] and "case:lc" in perfect["bleu_signature"]
+    assert "tok:13a" in perfect["sacrebleu_signature"] and "case:lc" in perfect["sacrebleu_signature"]
+    worse = metrics.bleu_scores([tok.tokenize(refs[0]), ["two", "cats", "sleep"]], refs, tok)
+    assert 0 < worse["bleu"] < 100 and 0 < worse["sacrebleu"] < 100
 
 
 def test_multi30k_corpus_end_to_end(tmp_path, capsys):

@@ -1,5 +1,5 @@
-"""The training loop: steps, validation, metrics, checkpoints, and resuming
-exactly where a run stopped.
+"""The Trainer: the training loop (steps, validation, metrics, checkpoints)
+and resuming exactly where a run stopped.
 
 Everything a run depends on is in its checkpoint, and the batches of an
 epoch are a pure function of (seed, epoch), so a run stopped after any step
@@ -68,7 +68,7 @@ class Trainer:
                  progress=None, log=print):
         """``run``: the run folder; ``data``: dict with "train"/"valid"
         Encoded splits and "valid_pairs" / "test_pairs" text pairs;
-        ``settings``: the training arguments (a dict, saved with the run)."""
+        ``settings``: the run's resolved ``TrainSettings`` (saved with it)."""
         self.run, self.model, self.optimizer, self.schedule = run, model, optimizer, schedule
         self.data, self.translator, self.settings = data, translator, settings
         self.progress = progress or Progress()
@@ -83,11 +83,11 @@ class Trainer:
         self.model.train()
         logits = self.model(src, tgt_in)                                 # (B, T, V)
         loss = ag.cross_entropy(logits, tgt_out, ignore_index=self.pad_id,
-                                label_smoothing=s["label_smoothing"])
+                                label_smoothing=s.label_smoothing)
         self.optimizer.zero_grad()
         loss.backward()
-        if s["clip_norm"]:
-            nn.clip_grad_norm_(self.model.parameters(), s["clip_norm"])
+        if s.clip_norm:
+            nn.clip_grad_norm_(self.model.parameters(), s.clip_norm)
         self.optimizer.step()
         self.schedule.step()
         tokens = int((tgt_out != self.pad_id).sum().item())
@@ -99,7 +99,7 @@ class Trainer:
         Ctrl-C saves a checkpoint and returns early."""
         s, p = self.settings, self.progress
         with _CtrlC() as ctrl_c:
-            while p.epoch < s["epochs"]:
+            while p.epoch < s.epochs:
                 try:
                     self._train_epoch(ctrl_c)
                 except StopRequested:
@@ -109,58 +109,68 @@ class Trainer:
         return p
 
     def _stop_now(self, ctrl_c):
-        max_steps = self.settings.get("max_steps")
+        max_steps = self.settings.max_steps
         return ctrl_c.requested or (max_steps is not None and self.progress.step >= max_steps)
 
     def _train_epoch(self, ctrl_c):
+        """The rest of the current epoch, from where its progress stands."""
         s, p = self.settings, self.progress
-        train = self.data["train"]
-        batches = make_batches(train, s["max_tokens"], seed=s["seed"], epoch=p.epoch)
+        batches = make_batches(self.data["train"], s.max_tokens, seed=s.seed, epoch=p.epoch)
         if self._stop_now(ctrl_c):
             raise StopRequested
         bar = tqdm(total=len(batches), initial=p.batch_in_epoch, desc=f"epoch {p.epoch + 1}",
-                   unit="batch", dynamic_ncols=True, disable=s.get("quiet", False),
-                   mininterval=0.5)
+                   unit="batch", dynamic_ncols=True, disable=s.quiet, mininterval=0.5)
         seen_tokens, t0 = 0, time.perf_counter()
         try:
             for index in range(p.batch_in_epoch, len(batches)):
-                src, tgt_in, tgt_out = collate(train, batches[index], pad_id=self.pad_id,
-                                               device=self.model.device)
-                last = index == len(batches) - 1
-                norms = plots.GradientNorms(self.model) if last else None  # the epoch's picture
-                step_start = time.perf_counter()
-                loss, tokens = self.train_step(src, tgt_in, tgt_out)
-                p.epoch_seconds += time.perf_counter() - step_start
-                if norms is not None:
-                    norms.remove()
-                    plots.gradient_norms_plot(norms.norms, os.path.join(self.run, "grad_norms.png"),
-                                              f"gradient norm per parameter, last step of epoch "
-                                              f"{p.epoch + 1} (step {p.step + 1})")
-                p.step += 1
-                p.batch_in_epoch = index + 1
-                p.epoch_loss_sum += loss * tokens
-                p.epoch_tokens += tokens
+                loss, tokens = self._train_batch(batches, index)
                 seen_tokens += tokens
-                lr = self.optimizer.param_groups[0]["lr"]
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}",
-                                tok_s=f"{seen_tokens / (time.perf_counter() - t0):,.0f}")
-                if p.step % s["log_every"] == 0:
-                    self._append({"kind": "step", "step": p.step, "epoch": p.epoch + 1,
-                                  "loss": loss, "lr": lr})
-                if s["save_every"] and p.step % s["save_every"] == 0:
-                    self.save(checkpoint.LAST)
+                self._after_step(bar, loss, seen_tokens / (time.perf_counter() - t0))
                 if self._stop_now(ctrl_c):
                     raise StopRequested
         finally:
             bar.close()
+
+    def _train_batch(self, batches, index):
+        """One timed step on batch ``index`` of the epoch, counted in the
+        progress; the epoch's last one also draws the gradient norms."""
+        p = self.progress
+        src, tgt_in, tgt_out = collate(self.data["train"], batches[index], pad_id=self.pad_id,
+                                       device=self.model.device)
+        norms = plots.GradientNorms(self.model) if index == len(batches) - 1 else None
+        step_start = time.perf_counter()
+        loss, tokens = self.train_step(src, tgt_in, tgt_out)
+        p.epoch_seconds += time.perf_counter() - step_start
+        if norms is not None:
+            norms.remove()
+            plots.gradient_norms_plot(norms.norms, os.path.join(self.run, "grad_norms.png"),
+                                      f"gradient norm per parameter, last step of epoch "
+                                      f"{p.epoch + 1} (step {p.step + 1})")
+        p.step += 1
+        p.batch_in_epoch = index + 1
+        p.epoch_loss_sum += loss * tokens
+        p.epoch_tokens += tokens
+        return loss, tokens
+
+    def _after_step(self, bar, loss, tokens_per_second):
+        """The progress bar, a metrics line every log_every steps, a
+        checkpoint every save_every steps."""
+        s, p = self.settings, self.progress
+        lr = self.optimizer.param_groups[0]["lr"]
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{tokens_per_second:,.0f}")
+        if p.step % s.log_every == 0:
+            self._append({"kind": "step", "step": p.step, "epoch": p.epoch + 1, "loss": loss,
+                          "lr": lr})
+        if s.save_every and p.step % s.save_every == 0:
+            self.save(checkpoint.LAST)
 
     def _end_epoch(self):
         s, p = self.settings, self.progress
         train_seconds = p.epoch_seconds
         train_loss = p.epoch_loss_sum / max(p.epoch_tokens, 1)
         valid_loss = self.mean_nll(self.data["valid"])
-        scores = self.score(self.data["valid_pairs"], limit=s.get("eval_limit"))
+        scores = self.score(self.data["valid_pairs"], limit=s.eval_limit)
         p.epoch += 1
         p.batch_in_epoch, p.epoch_loss_sum, p.epoch_tokens, p.epoch_seconds = 0, 0.0, 0, 0.0
         record = {"kind": "epoch", "epoch": p.epoch, "step": p.step, "train_loss": train_loss,
@@ -170,15 +180,11 @@ class Trainer:
         self._append(record)
         self.log(format_epoch(record))
         plots.loss_curve(self.records(), os.path.join(self.run, "loss.png"))
-        metric = scores[self.main_metric]
+        metric = scores[s.metric]
         if p.best_metric is None or metric > p.best_metric:
             p.best_metric, p.best_epoch = metric, p.epoch
             self.save(checkpoint.BEST)
         self.save(checkpoint.LAST)
-
-    @property
-    def main_metric(self):
-        return "exact_match" if self.settings["metric"] == "exact_match" else "bleu"
 
     # -- evaluation -------------------------------------------------------------
     @ag.no_grad()
@@ -186,7 +192,7 @@ class Trainer:
         """Per-token negative log-likelihood of a split (no dropout, no smoothing)."""
         self.model.eval()
         total, tokens = 0.0, 0
-        for batch in make_batches(encoded, self.settings["max_tokens"], seed=0, epoch=0,
+        for batch in make_batches(encoded, self.settings.max_tokens, seed=0, epoch=0,
                                   shuffle=False):
             src, tgt_in, tgt_out = collate(encoded, batch, pad_id=self.pad_id,
                                            device=self.model.device)
@@ -201,20 +207,16 @@ class Trainer:
         tasks, BLEU (tokenized lower-cased, and sacreBLEU) for text."""
         pairs = pairs[:limit] if limit else pairs
         t = self.translator
-        refs = [t.tgt_tokenizer.tokenize(tgt) for _, tgt in pairs]
         hyps = t.translate_tokens([t.src_tokenizer.tokenize(src) for src, _ in pairs], beam=beam)
-        if self.settings["metric"] == "exact_match":
+        if self.settings.metric == "exact_match":
+            refs = [t.tgt_tokenizer.tokenize(tgt) for _, tgt in pairs]
             return {"exact_match": metrics.exact_match(hyps, refs)}
-        bleu_tok, sig_tok = metrics.tokenized_bleu(hyps, refs)
-        sacre, sig = metrics.sacre_bleu([t.tgt_tokenizer.detokenize(h) for h in hyps],
-                                        [tgt for _, tgt in pairs], t.tgt_tokenizer.lowercase)
-        return {"bleu": bleu_tok, "bleu_signature": sig_tok, "sacrebleu": sacre,
-                "sacrebleu_signature": sig}
+        return metrics.bleu_scores(hyps, [tgt for _, tgt in pairs], t.tgt_tokenizer)
 
     # -- files ------------------------------------------------------------------
     def state(self) -> dict:
         t = self.translator
-        return {"config": self.model.config.to_dict(), "settings": self.settings,
+        return {"config": self.model.config.to_dict(), "settings": asdict(self.settings),
                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "schedule": self.schedule.state_dict(), "rng": ag.get_rng_state(),
                 "progress": asdict(self.progress),
