@@ -2,6 +2,8 @@
 state_dict that lets training resume exactly."""
 from __future__ import annotations
 
+import math
+
 import autograd as ag
 from autograd import backend
 
@@ -17,6 +19,10 @@ class Optimizer:
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.check_setting("lr", self.defaults["lr"])
+        for i, g in enumerate(groups):
+            if isinstance(g, dict) and "lr" in g:
+                self.check_setting(f"lr of group {i}", g["lr"])
         self.param_groups = []
         for g in groups:
             group = dict(self.defaults)
@@ -32,6 +38,14 @@ class Optimizer:
             group.setdefault("initial_lr", group["lr"])
             self.param_groups.append(group)
         self.state = {}   # id(param) -> {name: array or number}
+
+    def check_setting(self, name, value):
+        """Refuse a negative, NaN or infinite ``value`` (as PyTorch refuses a
+        negative learning rate): the error names the optimizer and ``name``."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value) or value < 0:
+            raise ValueError(f"{type(self).__name__}: {name} must be a finite number >= 0, "
+                             f"got {value}")
 
     def _params(self):
         for group in self.param_groups:

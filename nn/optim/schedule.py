@@ -9,6 +9,12 @@ from __future__ import annotations
 import math
 
 
+def check_warmup(owner, warmup_steps, least=0):
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or \
+            warmup_steps < least:
+        raise ValueError(f"{owner}: warmup_steps must be at least {least}, got {warmup_steps}")
+
+
 class LRSchedule:
     def __init__(self, optimizer, peak_lr=None):
         self.optimizer = optimizer
@@ -48,6 +54,7 @@ class NoamSchedule(LRSchedule):
     optimizer's lr); ``peak_lr=p`` keeps the shape and peaks at p."""
 
     def __init__(self, optimizer, d_model, warmup_steps=4000, peak_lr=None):
+        check_warmup("NoamSchedule", warmup_steps, least=1)   # min(step / 0, ...) is undefined
         self.d_model, self.warmup_steps = d_model, warmup_steps
         if peak_lr is None:
             peak_lr = self.paper_peak_lr(d_model, warmup_steps)
@@ -56,8 +63,7 @@ class NoamSchedule(LRSchedule):
     @staticmethod
     def paper_peak_lr(d_model, warmup_steps) -> float:
         """The paper's lrate at step == warmup_steps: d_model^-0.5 * warmup^-0.5."""
-        if warmup_steps < 1:
-            raise ValueError(f"NoamSchedule: warmup_steps must be at least 1, got {warmup_steps}")
+        check_warmup("NoamSchedule", warmup_steps, least=1)
         return d_model ** -0.5 * warmup_steps ** -0.5
 
     def factor(self, step):
@@ -70,6 +76,7 @@ class WarmupCosineSchedule(LRSchedule):
     ``min_factor`` at ``total_steps`` (and ``min_factor`` after)."""
 
     def __init__(self, optimizer, warmup_steps, total_steps, min_factor=0.0, peak_lr=None):
+        check_warmup("WarmupCosineSchedule", warmup_steps)
         if total_steps <= warmup_steps:
             raise ValueError("WarmupCosineSchedule: total_steps must exceed warmup_steps, got "
                              f"total_steps={total_steps}, warmup_steps={warmup_steps}")
@@ -87,6 +94,7 @@ class ConstantSchedule(LRSchedule):
     """lr = base_lr, optionally after a linear warmup."""
 
     def __init__(self, optimizer, warmup_steps=0, peak_lr=None):
+        check_warmup("ConstantSchedule", warmup_steps)
         self.warmup_steps = warmup_steps
         super().__init__(optimizer, peak_lr)
 

@@ -10,6 +10,9 @@ class SGD(Optimizer):
     at the first step);  g = g + momentum * buf (Nesterov) or buf;  p -= lr * g."""
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        for name, value in (("momentum", momentum), ("dampening", dampening),
+                            ("weight_decay", weight_decay)):
+            self.check_setting(name, value)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")

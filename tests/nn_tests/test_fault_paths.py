@@ -2,14 +2,16 @@
 message that names the culprit: the layer, the argument, the shapes, the
 keys, the file."""
 import json
+import os
 import re
+import zipfile
 
 import numpy as np
 import pytest
 
 import autograd as ag
 import nn
-from nn.optim import (SGD, Adam, AdamW, LRSchedule, NoamSchedule, Optimizer,
+from nn.optim import (SGD, Adam, AdamW, ConstantSchedule, LRSchedule, NoamSchedule, Optimizer,
                       WarmupCosineSchedule)
 
 
@@ -194,10 +196,48 @@ def test_warmup_cosine_names_both_step_counts():
         WarmupCosineSchedule(SGD([param(2)], lr=0.1), warmup_steps=10, total_steps=5)
 
 
-def test_noam_without_warmup_names_it():
+@pytest.mark.parametrize("peak_lr", [None, 1e-3])
+def test_noam_without_warmup_names_it(peak_lr):
     with pytest.raises(ValueError, match=r"^NoamSchedule: warmup_steps must be at least 1, "
                                          r"got 0$"):
-        NoamSchedule(SGD([param(2)], lr=0.1), d_model=8, warmup_steps=0)
+        NoamSchedule(SGD([param(2)], lr=0.1), d_model=8, warmup_steps=0, peak_lr=peak_lr)
+
+
+@pytest.mark.parametrize("schedule", [WarmupCosineSchedule, ConstantSchedule])
+def test_a_negative_warmup_is_named(schedule):
+    opt = SGD([param(2)], lr=0.1)
+    extra = dict(total_steps=10) if schedule is WarmupCosineSchedule else {}
+    with pytest.raises(ValueError, match=rf"^{schedule.__name__}: warmup_steps must be at least "
+                                         r"0, got -1$"):
+        schedule(opt, warmup_steps=-1, **extra)
+
+
+@pytest.mark.parametrize("opt", [SGD, Adam, AdamW])
+@pytest.mark.parametrize("lr", [-1.0, float("nan"), float("inf")])
+def test_a_negative_or_nan_learning_rate_is_refused(opt, lr):
+    with pytest.raises(ValueError, match=rf"^{opt.__name__}: lr must be a finite number >= 0, "
+                                         rf"got {lr}$"):
+        opt([param(2)], lr=lr)
+
+
+def test_a_bad_learning_rate_in_a_parameter_group_names_the_group():
+    with pytest.raises(ValueError, match=r"^Adam: lr of group 1 must be a finite number >= 0, "
+                                         r"got -0.5$"):
+        Adam([{"params": [param(2)]}, {"params": [param(1)], "lr": -0.5}])
+
+
+@pytest.mark.parametrize("opt,settings,pattern", [
+    (Adam, dict(betas=(float("nan"), 0.9)), r"betas must be in \[0, 1\), got \(nan, 0.9\)"),
+    (Adam, dict(betas=(0.9, -0.1)), r"betas must be in \[0, 1\), got \(0.9, -0.1\)"),
+    (AdamW, dict(eps=-1e-8), r"eps must be a finite number >= 0, got -1e-08"),
+    (Adam, dict(weight_decay=-0.1), r"weight_decay must be a finite number >= 0, got -0.1"),
+    (SGD, dict(lr=0.1, momentum=-0.9), r"momentum must be a finite number >= 0, got -0.9"),
+    (SGD, dict(lr=0.1, weight_decay=float("nan")),
+     r"weight_decay must be a finite number >= 0, got nan"),
+])
+def test_invalid_optimizer_settings_are_named(opt, settings, pattern):
+    with pytest.raises(ValueError, match=rf"^{opt.__name__}: {pattern}$"):
+        opt([param(2)], **settings)
 
 
 def test_an_optimizer_or_schedule_without_its_rule_names_the_class():
@@ -244,10 +284,49 @@ def test_save_names_a_bad_key_and_where_it_is(tmp_path):
 def test_loading_a_file_that_is_not_npz_names_it(tmp_path):
     npy = tmp_path / "weights.npy"
     np.save(npy, np.ones(3))
-    for path in (npy, tmp_path):
-        with pytest.raises(nn.CheckpointError, match=rf"^{re.escape(str(path))}: not a readable "
-                                                     r"gradformer file"):
+    text = tmp_path / "notes.npz"
+    text.write_text("just some text\n")
+    for path in (npy, text, tmp_path / "empty.npz"):
+        path.touch()
+        with pytest.raises(nn.CheckpointError, match=rf"^{re.escape(str(path))}: not a gradformer "
+                                                     r"checkpoint \(not an .npz file\)$") as e:
             nn.load(path)
+        assert "pickle" not in str(e.value)
+
+
+def test_loading_a_folder_a_fifo_or_a_device_says_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    for path, kind in ((tmp_path, "a directory"), (fifo, "a FIFO"), ("/dev/null", "a device")):
+        with pytest.raises(nn.CheckpointError, match=rf"^{re.escape(str(path))}: not a regular "
+                                                     rf"file \({kind}\)$"):
+            nn.load(path)                  # never opened: a FIFO would block here
+
+
+def test_an_entry_the_metadata_does_not_name_is_refused_before_it_is_inflated(tmp_path,
+                                                                              monkeypatch):
+    path = tmp_path / "bomb.npz"
+    nn.save({"w": ag.ones(3)}, path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros.npy", b"\0" * (1 << 24))              # 16 MiB of zeros, deflated tiny
+    assert path.stat().st_size < 1 << 20
+    inflated = []                          # every zip entry opened for reading
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *args, **kwargs:
+                        inflated.append(getattr(name, "filename", name)) or
+                        real_open(self, name, *args, **kwargs))
+    with pytest.raises(nn.CheckpointError, match=rf"^{re.escape(str(path))}: unknown entries "
+                                                 r"\['zeros.npy'\] \(not named by its "
+                                                 r"metadata\)$"):
+        nn.load(path)
+    assert "zeros.npy" not in inflated
+
+
+def test_save_refuses_object_arrays_and_writes_nothing(tmp_path):
+    with pytest.raises(TypeError, match=r"^save: cannot store an array of dtype object at "
+                                        r"/model/w \(it would need pickle\)$"):
+        nn.save({"model": {"w": np.array([1, "a"], dtype=object)}}, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []
 
 
 def _npz_with_meta(path, meta_text, **arrays):
@@ -274,7 +353,7 @@ def test_metadata_that_is_not_a_json_object_names_the_file(tmp_path, meta, kind)
                                           ([1], "list indices")])
 def test_metadata_whose_tree_does_not_fit_the_arrays_names_the_file(tmp_path, tree, culprit):
     meta = {"format": "gradformer", "version": 1, "sha256": {}, "tree": tree}
-    path = _npz_with_meta(tmp_path / "tree.npz", json.dumps(meta), a0=np.ones(2))
+    path = _npz_with_meta(tmp_path / "tree.npz", json.dumps(meta))
     with pytest.raises(nn.CheckpointError, match=rf"^{re.escape(str(path))}: corrupted metadata "
                                                  rf"\(the tree does not fit the arrays: .*"
                                                  rf"{culprit}"):

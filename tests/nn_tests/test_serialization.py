@@ -387,3 +387,13 @@ def test_metadata_without_checksums_is_a_checkpoint_error(tmp_path):
         _backend.save_npz(f, {"__meta__": _backend.string_array(_json.dumps(meta))})
     with pytest.raises(nn.CheckpointError, match="bad.npz: corrupted metadata"):
         nn.load(path)
+
+
+def test_saved_files_follow_the_umask_not_mkstemp(tmp_path):
+    old = os.umask(0o022)
+    try:
+        nn.save({"w": ag.ones(2)}, tmp_path / "x.npz")
+        nn.save({"w": ag.ones(3)}, tmp_path / "x.npz")               # over an existing file
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.npz").stat().st_mode & 0o777 == 0o644
