@@ -25,6 +25,7 @@ import shutil
 import sys
 
 import autograd as ag
+from transformer.cli import run_command, writing
 
 from . import backward_order, scenes
 from .dot_writer import INSTALL_HINT, graphviz_module, to_digraph
@@ -127,6 +128,10 @@ def save(digraph, path) -> str:
 
 
 def main(argv=None):
+    return run_command(_command, parse_args(argv))
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m tools.backprop_graph",
         description="Draw the forward and backward graph of a built-in scene.")
@@ -143,17 +148,24 @@ def main(argv=None):
                         help="draw the graph of a gradient taken with create_graph=True")
     parser.add_argument("--list", action="store_true", help="list the scenes and exit")
     args = parser.parse_args(argv)
-    if args.list:
-        for name in scenes.SCENES:
-            print(name)
-        return 0
     if args.scene not in scenes.SCENES:
         parser.error(f"unknown scene {args.scene!r}; choose one of: {', '.join(scenes.SCENES)}")
     if args.depth is not None and args.depth < 1:
         parser.error("--depth must be >= 1")
+    return args
+
+
+def _command(args):
+    """Draw the scene and write it; errors are one line (transformer.cli)."""
+    if args.list:
+        for name in scenes.SCENES:
+            print(name)
+        return 0
     digraph = scene_digraph(args.scene, backward=args.backward, depth=args.depth,
                             show_order=args.order, higher_order=args.higher_order)
-    print(save(digraph, args.output or f"{args.scene}.svg"))
+    path = args.output or f"{args.scene}.svg"
+    with writing(path):
+        print(save(digraph, path))
     return 0
 
 

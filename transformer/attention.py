@@ -11,9 +11,12 @@ import math
 import autograd as ag
 import nn
 
-# A masked score: exp(-1e9 - max) is exactly 0, and a row whose keys are all
-# masked stays finite (uniform weights) instead of 0/0 = NaN as with -inf.
-MASKED = -1e9
+# A masked score: exp(MASKED - max) is exactly 0, and a row whose keys are all
+# masked stays finite (uniform weights) instead of 0/0 = NaN as with -inf. It
+# must be finite in the scores' dtype: -1e9 is -inf in float16, so it is
+# float16's lowest value, which every float dtype holds (and exp(-65504)
+# underflows to 0 in float32 and float64 too).
+MASKED = -65504.0
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, dropout=0.0, training=False):

@@ -2,20 +2,42 @@
 
 A checkpoint holds the model, the optimizer, the schedule, every random
 generator's state, the tokenizers and vocabularies, the model config, the
-training settings (``TrainSettings`` as a dict) and the position in training
-(epoch, batch, step). It
-is written with ``nn.save``: atomically, so a crash during a save leaves the
-previous checkpoint loadable.
+training settings (``TrainSettings`` as a dict), the position in training
+(epoch, batch, step) and a fingerprint of the data it was trained on. It is
+written with ``nn.save``: atomically, so a crash during a save leaves the
+previous checkpoint loadable. Loading checks it as a whole, and each
+failure names the file and the entry.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import nn
+
+from .config import TransformerConfig
+from .tokenizer import Vocab, WordTokenizer
 
 RUN_FORMAT = "gradformer-run"
 RUN_VERSION = 1
 LAST, BEST = "last.npz", "best.npz"
+# What translate and evaluate read, and what a resumed run reads besides.
+MODEL_ENTRIES = ("config", "model", "src_tokenizer", "tgt_tokenizer", "src_vocab", "tgt_vocab")
+RESUME_ENTRIES = ("settings", "optimizer", "schedule", "rng", "progress")
+
+
+@dataclass
+class ModelParts:
+    """What a checkpoint says about its model, checked."""
+    config: TransformerConfig
+    src_tokenizer: WordTokenizer
+    tgt_tokenizer: WordTokenizer
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+
+    @property
+    def tokenizers(self):
+        return self.src_tokenizer, self.tgt_tokenizer, self.src_vocab, self.tgt_vocab
 
 
 def save_run(path, state: dict):
@@ -31,14 +53,15 @@ def resolve(path, prefer=BEST):
             if os.path.exists(candidate):
                 return candidate
         raise FileNotFoundError(f"{path}: no checkpoint ({LAST} or {BEST}) in this run folder")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"{path}: no such checkpoint or run folder")
     return path
 
 
-def load_run(path, prefer=BEST) -> dict:
-    """Load and check a run checkpoint (arrays stay on the CPU until the
-    model copies them onto its device)."""
+def load_run(path, prefer=BEST, resume=False) -> dict:
+    """Load and check a run checkpoint: the entries of the model (and, to
+    ``resume``, of training) present and consistent. Arrays stay on the CPU
+    until the model copies them onto its device."""
     path = resolve(path, prefer)
     state = nn.load(path)
     run_format = state.get("run_format") if isinstance(state, dict) else None
@@ -48,5 +71,34 @@ def load_run(path, prefer=BEST) -> dict:
     if state.get("run_version") != RUN_VERSION:
         raise nn.CheckpointError(f"{path}: checkpoint version {state.get('run_version')}, this "
                                  f"gradformer reads version {RUN_VERSION}")
+    required = MODEL_ENTRIES + (RESUME_ENTRIES if resume else ())
+    missing = [name for name in required if name not in state]
+    if missing:
+        raise nn.CheckpointError(f"{path}: missing entries {missing}")
     state["path"] = path
+    model_parts(state)
     return state
+
+
+def model_parts(state) -> ModelParts:
+    """The config, tokenizers and vocabularies of a loaded checkpoint, each
+    checked, and the vocabulary sizes against the model's."""
+    parts = ModelParts(*(_entry(state, name, make) for name, make in (
+        ("config", TransformerConfig.from_dict), ("src_tokenizer", WordTokenizer.from_dict),
+        ("tgt_tokenizer", WordTokenizer.from_dict), ("src_vocab", Vocab.from_dict),
+        ("tgt_vocab", Vocab.from_dict))))
+    for side in ("src", "tgt"):
+        size, expected = len(getattr(parts, f"{side}_vocab")), getattr(parts.config,
+                                                                       f"{side}_vocab_size")
+        if size != expected:
+            raise nn.CheckpointError(f"{state['path']}: entry {side}_vocab has {size} tokens, "
+                                     f"but the model's {side}_vocab_size is {expected}")
+    return parts
+
+
+def _entry(state, name, make):
+    value = state[name]
+    try:
+        return make(dict(value) if isinstance(value, dict) else value)
+    except (ValueError, TypeError) as e:
+        raise nn.CheckpointError(f"{state['path']}: entry {name}: {e}") from None

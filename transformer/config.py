@@ -61,14 +61,26 @@ class TransformerConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TransformerConfig":
+        """A config from its dict (a checkpoint's): no unknown names, each
+        value of its field's type."""
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
             raise ValueError(f"TransformerConfig: unknown settings {unknown}")
+        for f in fields(cls):
+            if f.name in d and not _of_type(d[f.name], f.type):
+                raise ValueError(f"TransformerConfig: {f.name} must be of type {f.type}, got "
+                                 f"{d[f.name]!r}")
         return cls(**d)
 
     def replace(self, **changes) -> "TransformerConfig":
         return replace(self, **changes)
+
+
+def _of_type(value, type_name) -> bool:
+    if type_name == "bool" or isinstance(value, bool):
+        return type_name == "bool" and isinstance(value, bool)
+    return isinstance(value, {"int": int, "float": (int, float), "str": str}[type_name])
 
 
 PRESETS = {

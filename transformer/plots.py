@@ -3,7 +3,6 @@ word each target word attends to, per layer and head)."""
 from __future__ import annotations
 
 import os
-import tempfile
 
 import matplotlib
 
@@ -11,20 +10,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import autograd as ag  # noqa: E402
+from nn.atomic import atomic_write  # noqa: E402
 
 
 def _save(fig, path):
     """Write a figure atomically (temporary file, then rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def loss_curve(records, path):

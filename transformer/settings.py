@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 
 from nn.optim import NoamSchedule
 
+from . import checks
 from .config import PRESETS as MODEL_PRESETS
 from .tasks import TASKS
 
@@ -52,6 +53,7 @@ class TrainSettings:
     save_every: int = 500            # checkpoint every N steps (0: at epoch ends only)
     log_every: int = 10              # a metrics line every N steps
     eval_limit: int | None = None    # score at most this many validation sentences per epoch
+                                     # (None or 0: all of them)
     quiet: bool = False              # no progress bar
     # -- derived by resolve() when a run starts; a resumed run keeps them -----------------
     metric: str | None = None        # "exact_match" (built-in tasks) or "bleu" (corpora)
@@ -60,12 +62,20 @@ class TrainSettings:
     peak_lr: float | None = None     # the lr at the end of warmup (lr, or its default)
 
     def __post_init__(self):
+        """The one validation step of the training settings: every number a
+        run takes, checked before anything is built or written."""
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"TrainSettings: schedule must be one of {', '.join(SCHEDULES)}, "
+            raise ValueError(f"--schedule must be one of {', '.join(SCHEDULES)}, "
                              f"got {self.schedule!r}")
         if self.model not in MODEL_PRESETS:
-            raise ValueError(f"TrainSettings: model must be one of {sorted(MODEL_PRESETS)}, "
+            raise ValueError(f"--model must be one of {sorted(MODEL_PRESETS)}, "
                              f"got {self.model!r}")
+        for name, check in _CHECKS.items():
+            value = getattr(self, name)
+            if value is not None:
+                check(name, value)
+        if self.schedule == "noam" and self.warmup == 0:
+            raise ValueError("--warmup must be at least 1 with the noam schedule, got 0")
 
     @property
     def corpus(self) -> bool:
@@ -123,6 +133,22 @@ class TrainSettings:
                              "values (metric, steps_per_epoch, peak_lr)")
         return settings
 
+
+def _at_least(low):
+    return lambda name, value: checks.at_least(name, value, low)
+
+
+# Each setting's check (None, where allowed, means "not set" and is not checked).
+_CHECKS = {
+    "task_size": _at_least(1), "eval_size": _at_least(1), "min_freq": _at_least(1),
+    "max_len": _at_least(1), "dropout": checks.fraction, "epochs": _at_least(1),
+    "max_steps": _at_least(1), "max_tokens": _at_least(1), "lr": checks.positive,
+    "warmup": _at_least(0), "label_smoothing": checks.fraction,
+    "clip_norm": lambda name, value: checks.positive(name, value, or_zero="no clipping"),
+    "seed": _at_least(0), "out": checks.non_empty, "save_every": _at_least(0),
+    "log_every": _at_least(1), "eval_limit": _at_least(0),
+    "steps_per_epoch": _at_least(1), "schedule_steps": _at_least(1), "peak_lr": checks.positive,
+}
 
 # Where the built-in tasks depart from the defaults: the symbol tasks are
 # deterministic (no dropout) and reach 100% with a lower peak and a decay to zero.

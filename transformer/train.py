@@ -6,40 +6,33 @@
     python -m transformer.train --resume runs/toy-pair  # continue exactly where it stopped
 
 The run folder holds checkpoints (last.npz, best.npz), metrics.jsonl,
-loss.png and settings.json. Bad input gets a one-line error and exit code 2.
+loss.png and settings.json. Bad input gets a one-line error and exit code 2;
+a run stopped by Ctrl-C or SIGTERM saves a checkpoint and exits with 130 or
+143. A resumed run takes everything from its checkpoint (see resume.py).
 """
 from __future__ import annotations
 
-import json
 import os
+import signal
 import sys
-import time
 from argparse import SUPPRESS, ArgumentParser
-from dataclasses import asdict, replace
+from dataclasses import dataclass
 
 import autograd as ag
 import nn
 
-from . import checkpoint
+from . import checkpoint, run_folder
 from .batching import encode_pairs, make_batches
+from .cli import CommandError, run_command
 from .config import PRESETS, TransformerConfig
 from .corpus import read_parallel, read_tsv
 from .model import Transformer
+from .resume import data_changes, fingerprint, resumed_settings
 from .settings import DEFAULT_PEAK_LR, SCHEDULES, TrainSettings
 from .tasks import TASKS, make_task
 from .tokenizer import Vocab, WordTokenizer
 from .trainer import Trainer
 from .translator import Translator
-
-# What a resumed run takes from its own command line (given, or the default):
-# how this invocation runs. It may also ask for more --epochs; everything else
-# comes from its checkpoint.
-THIS_INVOCATION = ("max_steps", "device", "save_every", "quiet")
-
-
-class UsageError(ValueError):
-    pass
-
 
 DEFAULTS = TrainSettings()
 
@@ -86,18 +79,24 @@ def parse_args(argv=None) -> dict:
                             f"warmup^-0.5; cosine and constant default: {DEFAULT_PEAK_LR:g})")
     train.add_argument("--warmup", type=int, help=f"warmup steps (default: {DEFAULTS.warmup})")
     train.add_argument("--label-smoothing", type=float)
-    train.add_argument("--clip-norm", type=float, help="0 disables clipping")
+    train.add_argument("--clip-norm", type=float,
+                       help=f"gradient norm clip (default {DEFAULTS.clip_norm:g}; 0 disables it)")
     train.add_argument("--device", help="cpu, cuda or cuda:N")
     train.add_argument("--seed", type=int)
     run = p.add_argument_group("run folder")
     run.add_argument("--out", help="run folder (default: runs/<task or corpus>-<time>)")
-    run.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
+    run.add_argument("--resume", metavar="RUN", help="continue the run in this folder (its "
+                     "settings come from its checkpoint; --device, --save-every, --log-every, "
+                     "--quiet, --epochs and --max-steps may be given again)")
+    run.add_argument("--extend-schedule", action="store_true",
+                     help="with --resume and more --epochs: stretch a cosine schedule's decay "
+                          "to the new last step")
     run.add_argument("--save-every", type=int,
                      help=f"checkpoint every N steps (default: {DEFAULTS.save_every})")
     run.add_argument("--log-every", type=int,
                      help=f"metrics line every N steps (default: {DEFAULTS.log_every})")
     run.add_argument("--eval-limit", type=int,
-                     help="score at most this many validation sentences per epoch")
+                     help="score at most this many validation sentences per epoch (0: all)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return vars(p.parse_args(argv))
 
@@ -109,21 +108,12 @@ def new_settings(given) -> TrainSettings:
     return TrainSettings.preset(None if corpus else given.get("task", DEFAULTS.task), **given)
 
 
-def resumed_settings(state, given) -> TrainSettings:
-    """A checkpoint's settings, with what a resumed run may change."""
-    saved = TrainSettings.from_checkpoint(dict(state["settings"]), state["path"])
-    changes = {key: given.get(key, getattr(DEFAULTS, key)) for key in THIS_INVOCATION}
-    if "epochs" in given:
-        changes["epochs"] = given["epochs"]
-    return replace(saved, **changes)
-
-
 def check_device(device):
     if device != "cpu":
         try:
             ag.backend.parse_device(device)          # fail early on a missing GPU
         except RuntimeError as e:
-            raise UsageError(f"--device {device}: {e}") from None
+            raise CommandError(f"--device {device}: {e}") from None
 
 
 def load_data(s):
@@ -139,8 +129,8 @@ def load_data(s):
         if files:
             return read_parallel(*files)
         if name == "valid":
-            raise UsageError("a corpus needs a validation split: pass --valid SRC TGT or "
-                             "--valid-tsv FILE")
+            raise CommandError("a corpus needs a validation split: pass --valid SRC TGT or "
+                               "--valid-tsv FILE")
         return None
     splits = {name: read(getattr(s, name), getattr(s, f"{name}_tsv"), name)
               for name in ("train", "valid", "test")}
@@ -153,25 +143,35 @@ def load_data(s):
     return pairs
 
 
-def build(s, pairs):
-    """Tokenizers, vocabularies, encoded splits, model config."""
+def build_tokenizers(s, pairs):
+    """A new run's tokenizers and vocabularies, from its training pairs."""
     src_tok = WordTokenizer(lowercase=s.lowercase, split_punctuation=s.corpus)
     tgt_tok = WordTokenizer(lowercase=s.lowercase, split_punctuation=s.corpus)
     src_vocab = Vocab.build([src_tok.tokenize(a) for a, _ in pairs["train"]], s.min_freq)
     tgt_vocab = Vocab.build([tgt_tok.tokenize(b) for _, b in pairs["train"]], s.min_freq)
-    encoded = {name: encode_pairs(pairs[name], src_tok, tgt_tok, src_vocab, tgt_vocab,
-                                  s.max_len) for name in ("train", "valid")}
+    return src_tok, tgt_tok, src_vocab, tgt_vocab
+
+
+def encode(s, pairs, tokenizers):
+    """The training and validation splits as token ids (too long ones counted)."""
+    encoded = {name: encode_pairs(pairs[name], *tokenizers, s.max_len)
+               for name in ("train", "valid")}
     for name, e in encoded.items():
         if e.too_long:
             print(f"{name}: filtered {e.too_long} pairs longer than {s.max_len} tokens")
     if not encoded["train"].src:
-        raise UsageError("no training pairs left (all empty or too long)")
+        raise CommandError("no training pairs left (all empty or too long)")
+    return encoded
+
+
+def model_config(s, tokenizers):
+    """A new run's model: the size preset, fitted to the vocabularies."""
+    src_vocab, tgt_vocab = tokenizers[2:]
     overrides = dict(src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab),
                      max_len=s.max_len, pad_id=Vocab.pad_id, norm_first=s.norm_first)
     if s.dropout is not None:
         overrides.update(dropout=s.dropout, attention_dropout=s.dropout)
-    config = TransformerConfig.preset(s.model, **overrides)
-    return (src_tok, tgt_tok, src_vocab, tgt_vocab), encoded, config
+    return TransformerConfig.preset(s.model, **overrides)
 
 
 def make_optimizer(s, model):
@@ -185,112 +185,116 @@ def make_optimizer(s, model):
     return opt, nn.optim.ConstantSchedule(opt, warmup_steps=s.warmup)
 
 
-def _new_run_folder(s):
-    if s.out:
-        out = s.out
-        if os.path.exists(os.path.join(out, checkpoint.LAST)):
-            raise UsageError(f"{out} already holds a run; continue it with --resume {out}, "
-                             "or choose another --out")
-    else:
-        name = "corpus" if s.corpus else s.task
-        out = os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    return out
+@dataclass
+class Setup:
+    """Everything a run needs before its Trainer is made."""
+    settings: TrainSettings
+    config: TransformerConfig
+    tokenizers: tuple               # (src_tokenizer, tgt_tokenizer, src_vocab, tgt_vocab)
+    pairs: dict                     # split -> text pairs
+    encoded: dict                   # "train"/"valid" -> Encoded
+    run_dir: str
+    state: dict = None              # the checkpoint of a resumed run
 
 
-def _trim_metrics(path, step):
-    """On resume, drop metric lines written after the checkpoint's step."""
-    if not os.path.exists(path):
-        return
-    with open(path, encoding="utf-8") as f:
-        kept = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.writelines(kept)
-    os.replace(tmp, path)
+def new_run(given) -> Setup:
+    """A new run: settings checked, data read, vocabularies built, and only
+    then its run folder claimed."""
+    if given.pop("extend_schedule", False):
+        raise CommandError("--extend-schedule applies to a resumed run (--resume RUN)")
+    s = new_settings(given)
+    check_device(s.device)
+    pairs = load_data(s)
+    tokenizers = build_tokenizers(s, pairs)
+    encoded = encode(s, pairs, tokenizers)
+    config = model_config(s, tokenizers)
+    steps_per_epoch = len(make_batches(encoded["train"], s.max_tokens, s.seed, 0))
+    s = s.resolve(steps_per_epoch, config.d_model)
+    run_dir = run_folder.claim(s.out, "corpus" if s.corpus else s.task)
+    return Setup(s, config, tokenizers, pairs, encoded, run_dir)
+
+
+def resumed_run(resume, given) -> Setup:
+    """A resumed run: the checkpoint's settings, model and vocabularies; the
+    data read again and encoded with those vocabularies."""
+    state = checkpoint.load_run(resume, prefer=checkpoint.LAST, resume=True)
+    s = resumed_settings(state, given, given.pop("extend_schedule", False))
+    check_device(s.device)
+    run_dir = os.path.dirname(state["path"])
+    for name in run_folder.clean(run_dir):
+        print(f"removed {os.path.join(run_dir, name)}, left by a save that was killed")
+    pairs = load_data(s)
+    warning = data_changes(state, pairs)
+    if warning:
+        print(warning, file=sys.stderr)
+    parts = checkpoint.model_parts(state)
+    encoded = encode(s, pairs, parts.tokenizers)
+    return Setup(s, parts.config, parts.tokenizers, pairs, encoded, run_dir, state)
 
 
 def main(argv=None):
-    given = parse_args(argv)
-    try:
-        return run(given)
-    except (UsageError, ValueError, FileNotFoundError, nn.CheckpointError, KeyError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_command(run, parse_args(argv))
 
 
 def run(given):
-    """Prepare the run (new or resumed), train it, report on the test split."""
+    """Prepare the run (new or resumed), train it, report on the test split.
+    Returns the exit code."""
     resume = given.pop("resume", None)
-    state = checkpoint.load_run(resume, prefer=checkpoint.LAST) if resume else None
-    s = resumed_settings(state, given) if state else new_settings(given)
-    check_device(s.device)
-    pairs = load_data(s)
-    tokenizers, encoded, config = build(s, pairs)
-    if state is None:
-        steps_per_epoch = len(make_batches(encoded["train"], s.max_tokens, s.seed, 0))
-        s = s.resolve(steps_per_epoch, config.d_model)
-        run_dir = _new_run_folder(s)
-    else:
-        _check_config(state, config)
-        run_dir = os.path.dirname(state["path"])
-    trainer = make_trainer(s, config, tokenizers, encoded, pairs, run_dir, state)
-    _write_settings(run_dir, s, config)
-    _print_run(run_dir, s, trainer, encoded)
+    setup = resumed_run(resume, given) if resume is not None else new_run(given)
+    trainer = make_trainer(setup)
+    run_folder.write_settings(setup.run_dir, setup.settings, setup.config)
+    _print_run(setup, trainer)
     progress = trainer.fit()
-    if progress.epoch < s.epochs:
-        print(f"stopped at step {progress.step} (epoch {progress.epoch + 1}); continue with: "
-              f"python -m transformer.train --resume {run_dir}")
-        return 0
-    report(trainer, pairs["test"])
+    if trainer.stopped_by is not None or progress.epoch < setup.settings.epochs:
+        return _stopped(trainer, setup.run_dir)
+    report(trainer, setup.pairs["test"])
     return 0
 
 
-def _check_config(state, config):
-    saved = TransformerConfig.from_dict(dict(state["config"]))
-    if saved != config:
-        raise UsageError(f"{state['path']}: the checkpoint's model ({saved}) does not match "
-                         f"the data it was trained on ({config})")
+def _stopped(trainer, run_dir) -> int:
+    """Say where the run stopped and how to go on; 128 + the signal's number
+    when a signal stopped it (130 Ctrl-C, 143 SIGTERM), as a shell reports."""
+    p, signum = trainer.progress, trainer.stopped_by
+    why = f" by {signal.Signals(signum).name}" if signum is not None else ""
+    print(f"stopped{why} at step {p.step} (epoch {p.epoch + 1}); continue with: "
+          f"python -m transformer.train --resume {run_dir}", flush=True)
+    return 0 if signum is None else 128 + signum
 
 
-def make_trainer(s, config, tokenizers, encoded, pairs, run_dir, state=None):
+def make_trainer(setup: Setup):
     """The model (seeded, or the checkpoint's weights), its optimizer and
     schedule, and a Trainer restored to where the checkpoint stopped."""
+    s, state = setup.settings, setup.state
     ag.manual_seed(s.seed)
-    model = Transformer(config)
+    model = Transformer(setup.config)
     if state is not None:
         model.load_state_dict(state["model"])
     model.to(s.device)
-    translator = Translator(model, *tokenizers)
+    translator = Translator(model, *setup.tokenizers)
     optimizer, schedule = make_optimizer(s, model)
-    data = {"train": encoded["train"], "valid": encoded["valid"],
-            "valid_pairs": pairs["valid"], "test_pairs": pairs["test"]}
-    os.makedirs(run_dir, exist_ok=True)
-    trainer = Trainer(run_dir, model, optimizer, schedule, data, translator, s)
+    data = {"train": setup.encoded["train"], "valid": setup.encoded["valid"],
+            "valid_pairs": setup.pairs["valid"], "test_pairs": setup.pairs["test"],
+            "fingerprint": fingerprint(setup.pairs)}
+    trainer = Trainer(setup.run_dir, model, optimizer, schedule, data, translator, s)
     if state is not None:
         trainer.restore(state)
-        _trim_metrics(trainer.metrics_path, trainer.progress.step)
-        print(f"resuming {run_dir} at epoch {trainer.progress.epoch + 1}, "
-              f"step {trainer.progress.step}")
+        p = trainer.progress
+        for note in trainer.metrics.trim_to(p.epoch, p.step):
+            print(f"note: {note}")
+        print(f"resuming {setup.run_dir} at epoch {p.epoch + 1}, step {p.step}")
     return trainer
 
 
-def _print_run(run_dir, s, trainer, encoded):
-    t, config = trainer.translator, trainer.model.config
+def _print_run(setup, trainer):
+    s, t, config = setup.settings, trainer.translator, trainer.model.config
     limit = f", at most {s.max_steps} steps" if s.max_steps else ""
-    print(f"run folder: {run_dir}")
+    print(f"run folder: {setup.run_dir}")
     print(f"settings: {s.epochs} epochs{limit}, {s.schedule} schedule (peak lr {s.peak_lr:.2e}, "
           f"warmup {s.warmup}), dropout {config.dropout}, label smoothing {s.label_smoothing}, "
           f"batches of {s.max_tokens} tokens, seed {s.seed}")
     print(f"model: {trainer.model.num_parameters():,} parameters ({s.model}), source vocabulary "
           f"{len(t.src_vocab)}, target vocabulary {len(t.tgt_vocab)}, "
-          f"{len(encoded['train'].src):,} training pairs, device {s.device}")
-
-
-def _write_settings(run_dir, s, config):
-    path = os.path.join(run_dir, "settings.json")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump({"settings": asdict(s), "config": config.to_dict()}, f, indent=2)
-    os.replace(path + ".tmp", path)
+          f"{len(setup.encoded['train'].src):,} training pairs, device {s.device}")
 
 
 def report(trainer, test_pairs, samples=5):

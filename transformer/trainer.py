@@ -7,7 +7,6 @@ and resumed continues bit for bit as if it had never stopped (on the CPU).
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -20,6 +19,8 @@ import nn
 
 from . import checkpoint, metrics, plots
 from .batching import collate, make_batches
+from .cli import writing
+from .metrics_log import MetricsLog
 
 
 @dataclass
@@ -39,27 +40,37 @@ class StopRequested(Exception):
     pass
 
 
-class _CtrlC:
-    """The first Ctrl-C asks the loop to save and stop after the current
-    step; a second one interrupts at once."""
+class _StopSignals:
+    """The first SIGINT (Ctrl-C) or SIGTERM (what ``timeout``, ``docker
+    stop`` and Slurm send) asks the loop to save and stop after the current
+    step; a second one stops at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    SAYS = {signal.SIGINT: "Ctrl-C: saving a checkpoint after this step (press again to abort)",
+            signal.SIGTERM: "SIGTERM: saving a checkpoint after this step (send it again to "
+                            "stop at once)"}
 
     def __init__(self):
-        self.requested = False
+        self.received = None            # the signal number, once one came
 
     def __enter__(self):
-        self._old = signal.signal(signal.SIGINT, self._handle)
+        self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
-        if self.requested:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl-C: saving a checkpoint after this step (press again to abort)",
-              flush=True)
+        if self.received is not None:
+            self._restore()
+            signal.raise_signal(signum)          # the usual handler: KeyboardInterrupt, or exit
+            return
+        self.received = signum
+        print("\n" + self.SAYS[signum], flush=True)
+
+    def _restore(self):
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._old)
+        self._restore()
         return False
 
 
@@ -74,7 +85,8 @@ class Trainer:
         self.progress = progress or Progress()
         self.log = log
         self.pad_id = model.config.pad_id
-        self.metrics_path = os.path.join(run, "metrics.jsonl")
+        self.metrics = MetricsLog(run)
+        self.stopped_by = None          # the signal that stopped fit(), if one did
 
     # -- one step ---------------------------------------------------------------
     def train_step(self, src, tgt_in, tgt_out):
@@ -96,27 +108,29 @@ class Trainer:
     # -- the loop ---------------------------------------------------------------
     def fit(self):
         """Train until ``epochs`` or ``max_steps``; returns the Progress.
-        Ctrl-C saves a checkpoint and returns early."""
+        SIGINT or SIGTERM saves a checkpoint and returns early, with the
+        signal in ``stopped_by``."""
         s, p = self.settings, self.progress
-        with _CtrlC() as ctrl_c:
-            while p.epoch < s.epochs:
-                try:
-                    self._train_epoch(ctrl_c)
-                except StopRequested:
-                    self.save(checkpoint.LAST)
-                    return p
-                self._end_epoch()
+        with _StopSignals() as signals:
+            try:
+                while p.epoch < s.epochs:
+                    self._train_epoch(signals)
+                    self._end_epoch()
+            except StopRequested:
+                self.save(checkpoint.LAST)
+            self.stopped_by = signals.received
         return p
 
-    def _stop_now(self, ctrl_c):
+    def _stop_now(self, signals):
         max_steps = self.settings.max_steps
-        return ctrl_c.requested or (max_steps is not None and self.progress.step >= max_steps)
+        return signals.received is not None or (max_steps is not None and
+                                                self.progress.step >= max_steps)
 
-    def _train_epoch(self, ctrl_c):
+    def _train_epoch(self, signals):
         """The rest of the current epoch, from where its progress stands."""
         s, p = self.settings, self.progress
         batches = make_batches(self.data["train"], s.max_tokens, seed=s.seed, epoch=p.epoch)
-        if self._stop_now(ctrl_c):
+        if self._stop_now(signals):
             raise StopRequested
         bar = tqdm(total=len(batches), initial=p.batch_in_epoch, desc=f"epoch {p.epoch + 1}",
                    unit="batch", dynamic_ncols=True, disable=s.quiet, mininterval=0.5)
@@ -126,7 +140,7 @@ class Trainer:
                 loss, tokens = self._train_batch(batches, index)
                 seen_tokens += tokens
                 self._after_step(bar, loss, seen_tokens / (time.perf_counter() - t0))
-                if self._stop_now(ctrl_c):
+                if self._stop_now(signals):
                     raise StopRequested
         finally:
             bar.close()
@@ -143,9 +157,10 @@ class Trainer:
         p.epoch_seconds += time.perf_counter() - step_start
         if norms is not None:
             norms.remove()
-            plots.gradient_norms_plot(norms.norms, os.path.join(self.run, "grad_norms.png"),
-                                      f"gradient norm per parameter, last step of epoch "
-                                      f"{p.epoch + 1} (step {p.step + 1})")
+            path = os.path.join(self.run, "grad_norms.png")
+            with writing(path):
+                plots.gradient_norms_plot(norms.norms, path, f"gradient norm per parameter, "
+                                          f"last step of epoch {p.epoch + 1} (step {p.step + 1})")
         p.step += 1
         p.batch_in_epoch = index + 1
         p.epoch_loss_sum += loss * tokens
@@ -179,7 +194,9 @@ class Trainer:
                   "lr": self.optimizer.param_groups[0]["lr"], **scores}
         self._append(record)
         self.log(format_epoch(record))
-        plots.loss_curve(self.records(), os.path.join(self.run, "loss.png"))
+        path = os.path.join(self.run, "loss.png")
+        with writing(path):
+            plots.loss_curve(self.metrics.records(), path)
         metric = scores[s.metric]
         if p.best_metric is None or metric > p.best_metric:
             p.best_metric, p.best_epoch = metric, p.epoch
@@ -221,10 +238,15 @@ class Trainer:
                 "schedule": self.schedule.state_dict(), "rng": ag.get_rng_state(),
                 "progress": asdict(self.progress),
                 "src_tokenizer": t.src_tokenizer.to_dict(), "tgt_tokenizer": t.tgt_tokenizer.to_dict(),
-                "src_vocab": t.src_vocab.to_dict(), "tgt_vocab": t.tgt_vocab.to_dict()}
+                "src_vocab": t.src_vocab.to_dict(), "tgt_vocab": t.tgt_vocab.to_dict(),
+                "data_sha256": self.data.get("fingerprint")}
 
     def save(self, name):
-        checkpoint.save_run(os.path.join(self.run, name), self.state())
+        """Write checkpoint ``name`` atomically: an OS error names it, and
+        says that the previous one (if any) is intact."""
+        path = os.path.join(self.run, name)
+        with writing(path, intact=os.path.exists(path)):
+            checkpoint.save_run(path, self.state())
 
     def restore(self, state):
         """Continue from a checkpoint's optimizer, schedule, generators and
@@ -232,18 +254,14 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         ag.set_rng_state(dict(state["rng"]))
-        self.progress = Progress(**dict(state["progress"]))
+        try:
+            self.progress = Progress(**dict(state["progress"]))
+        except TypeError as e:
+            raise nn.CheckpointError(f"{state['path']}: entry progress: {e}") from None
 
     def _append(self, record):
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
-
-    def records(self):
-        if not os.path.exists(self.metrics_path):
-            return []
-        with open(self.metrics_path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        with writing(self.metrics.path):
+            self.metrics.append(record)
 
 
 def format_epoch(r) -> str:

@@ -1,4 +1,6 @@
-"""Translate with a trained run.
+"""Translate with a trained run: one output line per input line (a blank
+line gives a blank line), so ``translate < test.de > hyp.en`` lines up with
+``test.en``.
 
     python -m transformer.translate --checkpoint runs/toy-pair-... "the big dog sees a cat"
     echo "the big dog sees a cat" | python -m transformer.translate --checkpoint RUN --beam 4
@@ -10,34 +12,57 @@ import argparse
 import sys
 
 import autograd as ag
-import nn
 
-from . import plots
+from . import checks, plots
+from .cli import run_command, writing
 from .translator import Translator
 
+# The numbers translate and evaluate take, checked before the checkpoint is read.
+DECODING_CHECKS = {"beam": lambda name, value: checks.at_least(name, value, 1),
+                   "alpha": checks.finite}
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m transformer.translate",
-                                description=__doc__.split("\n\n")[0])
+
+def add_decoding_args(p):
+    """The arguments translate and evaluate share."""
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint file")
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("--alpha", type=float, default=0.6,
                    help="beam search length penalty ((5 + length) / 6) ** alpha (GNMT); 0: none")
     p.add_argument("--device", default="cpu")
+
+
+def source_tokens(t, sentences):
+    """The sentences as source tokens; a warning on stderr counts those
+    longer than the model's positions."""
+    tokens = [t.src_tokenizer.tokenize(s) for s in sentences]
+    note = t.too_long_note(tokens)
+    if note:
+        print(note, file=sys.stderr)
+    return tokens
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m transformer.translate",
+                                description=__doc__.split("\n\n")[0])
+    add_decoding_args(p)
     p.add_argument("--attention", metavar="DIR",
                    help="also draw attention heatmaps of the first sentence into DIR")
     p.add_argument("sentences", nargs="*", help="sentences to translate (default: stdin lines)")
-    args = p.parse_args(argv)
-    try:
-        t = Translator.from_checkpoint(args.checkpoint, args.device)
-    except (ValueError, FileNotFoundError, nn.CheckpointError, KeyError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    for out in t.translate(sentences, beam=args.beam, alpha=args.alpha):
-        print(out)
-    if args.attention and sentences:
-        draw_attention(t, sentences[0], args.attention)
+    return p.parse_args(argv)
+
+
+def translate_command(args):
+    checks.check_args(args, DECODING_CHECKS)
+    t = Translator.from_checkpoint(args.checkpoint, args.device)
+    sentences = args.sentences or [line.rstrip("\r\n") for line in sys.stdin]
+    tokens = source_tokens(t, sentences)
+    hyps = t.translate_tokens(tokens, beam=args.beam, alpha=args.alpha)
+    for hyp in hyps:
+        print(t.tgt_tokenizer.detokenize(hyp))
+    first = next((s for s, tok in zip(sentences, tokens) if tok), None)
+    if args.attention and first is not None:
+        with writing(args.attention):
+            draw_attention(t, first, args.attention)
     return 0
 
 
@@ -57,6 +82,10 @@ def draw_attention(t, sentence, out_dir):
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)
     return paths
+
+
+def main(argv=None):
+    return run_command(translate_command, parse_args(argv))
 
 
 if __name__ == "__main__":

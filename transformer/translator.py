@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import autograd as ag
 
-from .checkpoint import load_run
-from .config import TransformerConfig
+from .checkpoint import load_run, model_parts
 from .decoding import beam_search, greedy_decode
 from .model import Transformer
-from .tokenizer import Vocab, WordTokenizer
 
 
 class Translator:
@@ -19,14 +17,12 @@ class Translator:
     @classmethod
     def from_state(cls, state: dict, device="cpu"):
         """From a loaded checkpoint (``checkpoint.load_run``)."""
-        config = TransformerConfig.from_dict(dict(state["config"]))
-        model = Transformer(config)
+        parts = model_parts(state)
+        model = Transformer(parts.config)
         model.load_state_dict(state["model"])
         model.to(device)
         model.eval()
-        return cls(model, WordTokenizer.from_dict(state["src_tokenizer"]),
-                   WordTokenizer.from_dict(state["tgt_tokenizer"]),
-                   Vocab.from_dict(state["src_vocab"]), Vocab.from_dict(state["tgt_vocab"]))
+        return cls(model, *parts.tokenizers)
 
     @classmethod
     def from_checkpoint(cls, path, device="cpu"):
@@ -36,14 +32,26 @@ class Translator:
     def max_source_tokens(self) -> int:
         return self.model.config.max_len - 1          # room for <eos>
 
+    def too_long_note(self, token_lists) -> str | None:
+        """A line saying how many sources ``translate_tokens`` will cut to the
+        model's positions, or None when none is too long."""
+        limit = self.max_source_tokens
+        count = sum(len(tokens) > limit for tokens in token_lists)
+        if not count:
+            return None
+        return (f"warning: {count} of {len(token_lists)} source sentences are longer than the "
+                f"model's {limit} source tokens; only their first {limit} tokens are translated")
+
     def translate_tokens(self, token_lists, beam=1, batch_size=64, alpha=0.6):
-        """Token lists in, token lists out (in the input order). Sentences
-        longer than the model's max_len are truncated to fit."""
+        """Token lists in, token lists out (in the input order; an empty one
+        gives an empty one). Sentences longer than the model's max_len are
+        truncated to fit (``too_long_note`` says how many)."""
         device = self.model.device
         ids = [self.src_vocab.encode(t[:self.max_source_tokens]) + [self.src_vocab.eos_id]
                for t in token_lists]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))    # similar lengths together
-        out = [None] * len(ids)
+        out = [[] if not tokens else None for tokens in token_lists]   # blank in, blank out
+        order = sorted((i for i in range(len(ids)) if token_lists[i]),
+                       key=lambda i: len(ids[i]))                     # similar lengths together
         v = self.tgt_vocab
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]

@@ -58,13 +58,27 @@ def test_without_dot_the_dot_file_is_written_with_one_line_of_advice(tmp_path, c
 
 
 def test_unknown_extension_scene_and_depth_are_refused(tmp_path, capsys):
-    with pytest.raises(ValueError, match="extension"):
-        main(["--scene", "attention", "-o", str(tmp_path / "a.jpeg")])
+    assert main(["--scene", "attention", "-o", str(tmp_path / "a.jpeg")]) == 2
+    assert capsys.readouterr().err == (f"error: cannot write {tmp_path / 'a.jpeg'}: the "
+                                       "extension must be one of .dot, .gv, .svg, .png, .pdf\n")
     with pytest.raises(SystemExit):
         main(["--scene", "nonesuch"])
     with pytest.raises(SystemExit):
         main(["--depth", "0"])
     assert "unknown scene" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_is_one_line(tmp_path, capsys):
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    for path, reason in ((a_file / "graph.dot", "Not a directory"),
+                         (tmp_path, "Is a directory")):
+        target = path if path.suffix else path / "graph.dot"
+        if path == tmp_path:
+            target = tmp_path / "dir.dot"
+            target.mkdir()
+        assert main(["--scene", "attention", "-o", str(target)]) == 2
+        assert capsys.readouterr().err == f"error: cannot write {target}: {reason}\n"
 
 
 def test_list_names_every_scene(capsys):

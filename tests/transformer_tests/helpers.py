@@ -3,6 +3,7 @@ import pathlib
 
 import autograd as ag
 import transformer as T
+from transformer import train
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # ../shared/data/multi30k beside the project (never copied into it), or shared/ in a checkout.
@@ -38,3 +39,15 @@ def batch(config, B=3, S=6, L=5, seed=1, device="cpu"):
     src = ag.tensor(src_np, device=device)
     tgt = ag.tensor(tgt_np, device=device)
     return src, tgt[:, :-1], tgt[:, 1:]
+
+
+# The smallest training run: the copy task, 3 steps an epoch.
+TINY_RUN = ["--task", "copy", "--task-size", "40", "--eval-size", "4", "--max-tokens", "200",
+            "--quiet"]
+
+
+def run_train(args, capsys):
+    """``python -m transformer.train ARGS`` in this process: (exit code, stdout, stderr)."""
+    rc = train.main(args)
+    out = capsys.readouterr()
+    return rc, out.out, out.err

@@ -24,6 +24,18 @@ def test_attention_matches_the_formula():
     np.testing.assert_allclose(out.numpy(), p @ v.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [ag.float16, ag.float32, ag.float64])
+def test_a_row_with_every_key_masked_stays_finite_in_every_float_dtype(dtype):
+    ag.manual_seed(0)
+    q, k, v = (ag.randn(1, 2, t, 4).to(dtype=dtype) for t in (2, 3, 3))    # (B, h, T, d_k)
+    mask = ag.tensor([[[True, False, True], [False, False, False]]]).reshape(1, 1, 2, 3)
+    out, w = T.scaled_dot_product_attention(q, k, v, mask)
+    assert out.dtype == dtype and w.dtype == dtype
+    assert np.isfinite(out.numpy()).all() and np.isfinite(w.numpy()).all()
+    np.testing.assert_allclose(w.numpy()[0, :, 1].astype(np.float64), 1 / 3, rtol=1e-3)
+    assert (w.numpy()[0, :, 0, 1] == 0).all()          # a masked key: exactly no weight
+
+
 def test_masked_keys_get_zero_weight_and_rows_of_padding_stay_finite():
     q, k, v = _rand(1, 2, 4), _rand(1, 3, 4, seed=1), _rand(1, 3, 4, seed=2)
     mask = ag.tensor([[[True, False, True], [False, False, False]]])

@@ -1,7 +1,10 @@
 """Every error path of transformer, reached the way a user would reach it:
 model inputs, decoding, configs, vocabularies, checkpoints, corpora and the
 commands; each message names the culprit (argument, value, file, line)."""
+import errno
+import os
 import re
+import threading
 from dataclasses import asdict
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 import autograd as ag
 import nn
 import transformer as T
+from autograd import backend
 from transformer import checkpoint, evaluate, train, translate
 from transformer.corpus import CorpusError, read_parallel, read_tsv
 from transformer.metrics import exact_match
@@ -215,10 +219,10 @@ def test_a_run_checkpoint_of_another_version_is_named(tmp_path):
 # -- training settings -----------------------------------------------------------------------
 
 def test_training_settings_name_the_bad_value():
-    with pytest.raises(ValueError, match=r"^TrainSettings: schedule must be one of noam, cosine, "
+    with pytest.raises(ValueError, match=r"^--schedule must be one of noam, cosine, "
                                          r"constant, got 'linear'$"):
         TrainSettings(schedule="linear")
-    with pytest.raises(ValueError, match=r"^TrainSettings: model must be one of \['base', "
+    with pytest.raises(ValueError, match=r"^--model must be one of \['base', "
                                          r"'small', 'tiny'\], got 'huge'$"):
         TrainSettings(model="huge")
     with pytest.raises(ValueError, match=r"^unknown task 'nope'; choose one of copy, reverse, "
@@ -236,7 +240,7 @@ def test_saved_training_settings_that_do_not_fit_name_the_file_and_the_fields():
     with pytest.raises(ValueError, match=r"^run/last.npz: .*: missing fields \['seed'\]$"):
         TrainSettings.from_checkpoint({k: v for k, v in saved.items() if k != "seed"},
                                       "run/last.npz")
-    with pytest.raises(ValueError, match=r"^run/last.npz: TrainSettings: schedule must be"):
+    with pytest.raises(ValueError, match=r"^run/last.npz: --schedule must be"):
         TrainSettings.from_checkpoint({**saved, "schedule": "linear"}, "run/last.npz")
     with pytest.raises(ValueError, match=r"^run/last.npz: the checkpoint's training settings "
                                          r"lack their derived values"):
@@ -379,3 +383,176 @@ def test_evaluate_names_a_missing_reference_file(run_checkpoint, tmp_path, capsy
     assert evaluate.main(["--checkpoint", str(run_checkpoint), "--src", src,
                           "--ref", str(missing)]) == 2
     assert capsys.readouterr().err == f"error: {missing}: no such file\n"
+
+
+# -- every number checked before anything is written ---------------------------------------
+
+TINY = ["--task", "copy", "--task-size", "40", "--eval-size", "4", "--max-tokens", "200",
+        "--max-steps", "1"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--lr", "-1"], "--lr must be a positive number, got -1"),
+    (["--lr", "0"], "--lr must be a positive number, got 0"),
+    (["--lr", "nan"], "--lr must be a positive number, got nan"),
+    (["--clip-norm", "-1"], "--clip-norm must be a positive number or 0 (no clipping), got -1"),
+    (["--warmup", "-5"], "--warmup must be at least 0, got -5"),
+    (["--warmup", "0", "--schedule", "noam"],
+     "--warmup must be at least 1 with the noam schedule, got 0"),
+    (["--log-every", "0"], "--log-every must be at least 1, got 0"),
+    (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["--eval-limit", "-1"], "--eval-limit must be at least 0, got -1"),
+    (["--label-smoothing", "1"], "--label-smoothing must be in [0, 1), got 1"),
+    (["--label-smoothing", "-0.1"], "--label-smoothing must be in [0, 1), got -0.1"),
+    (["--seed", "-1"], "--seed must be at least 0, got -1"),
+    (["--dropout", "1.5"], "--dropout must be in [0, 1), got 1.5"),
+    (["--max-tokens", "0"], "--max-tokens must be at least 1, got 0"),
+    (["--save-every", "-1"], "--save-every must be at least 0, got -1"),
+])
+def test_every_training_number_is_checked_before_anything_is_written(tmp_path, capsys, args,
+                                                                     message):
+    _fails(TINY + args, capsys, rf"^error: {re.escape(message)}$", tmp_path / "run")
+
+
+@pytest.mark.parametrize("command,args,message", [
+    ("translate", ["--beam", "0"], "--beam must be at least 1, got 0"),
+    ("translate", ["--alpha", "nan"], "--alpha must be a finite number, got nan"),
+    ("evaluate", ["--beam", "-2"], "--beam must be at least 1, got -2"),
+    ("evaluate", ["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    ("evaluate", ["--limit", "-1"], "--limit must be at least 0, got -1"),
+    ("evaluate", ["--alpha", "inf"], "--alpha must be a finite number, got inf"),
+])
+def test_every_decoding_number_is_checked(run_checkpoint, tmp_path, capsys, command, args,
+                                          message):
+    src = _corpus(tmp_path, "src.txt", ["w0 w1"])
+    main, rest = ((translate.main, ["w0 w1"]) if command == "translate" else
+                  (evaluate.main, ["--src", src, "--ref", src]))
+    assert main(["--checkpoint", str(run_checkpoint), *args, *rest]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: {message}\n" and captured.out == ""
+
+
+# -- every OS error is one line --------------------------------------------------------------
+
+def test_an_out_that_is_a_file_or_below_one_is_named(tmp_path, capsys):
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    rc = train.main(TINY + ["--quiet", "--out", str(a_file)])
+    assert rc == 2 and capsys.readouterr().err == \
+        f"error: cannot write {a_file}: it is a file, not a folder\n"
+    rc = train.main(TINY + ["--quiet", "--out", str(a_file / "run")])
+    assert rc == 2 and capsys.readouterr().err == \
+        f"error: cannot write {a_file / 'run'}: Not a directory\n"
+
+
+def test_a_full_disk_names_the_checkpoint_and_says_the_previous_one_is_intact(
+        tmp_path, capsys, monkeypatch, no_plots):
+    real, saves = backend.save_npz, []
+
+    def filling_up(f, arrays):
+        saves.append(1)
+        if len(saves) == 2:
+            f.write(b"PK\x03\x04 half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(f, arrays)
+    monkeypatch.setattr(backend, "save_npz", filling_up)
+    run = tmp_path / "run"
+    rc = train.main(TINY[:-2] + ["--quiet", "--save-every", "1", "--out", str(run)])
+    assert rc == 2
+    assert capsys.readouterr().err == (f"error: cannot write {run / 'last.npz'}: No space left "
+                                       "on device (the previous checkpoint is intact)\n")
+    monkeypatch.undo()
+    assert checkpoint.load_run(run, prefer=checkpoint.LAST)["progress"]["step"] == 1
+    assert not [n for n in os.listdir(run) if n.endswith(".tmp")]
+
+
+def test_attention_pictures_into_a_file_are_named(run_checkpoint, tmp_path, capsys):
+    a_file = tmp_path / "pics"
+    a_file.write_text("x")
+    assert translate.main(["--checkpoint", str(run_checkpoint), "--attention", str(a_file),
+                           "w0 w1"]) == 2
+    assert capsys.readouterr().err == \
+        f"error: cannot write {a_file}: Not a directory\n"
+
+
+def test_a_fifo_or_a_device_given_as_a_checkpoint_is_refused_and_never_waited_on(tmp_path,
+                                                                                  capsys):
+    fifo = tmp_path / "last.npz"
+    os.mkfifo(fifo)
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(
+        translate.main(["--checkpoint", str(fifo), "w0"])), daemon=True)
+    worker.start()
+    worker.join(20)
+    if worker.is_alive():                     # opened for reading: unblock it, then fail
+        with open(fifo, "wb"):
+            pass
+        worker.join(5)
+        pytest.fail("translate waited on a FIFO given as its checkpoint")
+    assert codes == [2]
+    assert capsys.readouterr().err == f"error: {fifo}: not a regular file (a FIFO)\n"
+    assert translate.main(["--checkpoint", "/dev/zero", "w0"]) == 2
+    assert capsys.readouterr().err == "error: /dev/zero: not a regular file (a device)\n"
+
+
+# -- a checkpoint validated as a whole ---------------------------------------------------------
+
+def _broken_checkpoint(run_checkpoint, tmp_path, change):
+    state = dict(nn.load(run_checkpoint))
+    change(state)
+    path = tmp_path / "broken.npz"
+    nn.save(state, path)
+    return path
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda s: s.pop("src_vocab"), ": missing entries ['src_vocab']"),
+    (lambda s: s.update(config={**s["config"], "d_model": "8"}),
+     ": entry config: TransformerConfig: d_model must be of type int, got '8'"),
+    (lambda s: s.update(config={**s["config"], "dropout": True}),
+     ": entry config: TransformerConfig: dropout must be of type float, got True"),
+    (lambda s: s.update(tgt_tokenizer={"type": "bpe"}),
+     ": entry tgt_tokenizer: WordTokenizer.from_dict: expected a dict with type 'word', got "
+     "{'type': 'bpe'}"),
+    (lambda s: s.update(src_vocab={"tokens": s["src_vocab"]["tokens"][:-1]}),
+     ": entry src_vocab has 10 tokens, but the model's src_vocab_size is 11"),
+])
+def test_a_checkpoint_is_checked_as_a_whole_and_each_failure_names_the_entry(
+        run_checkpoint, tmp_path, capsys, change, message):
+    path = _broken_checkpoint(run_checkpoint, tmp_path, change)
+    src = _corpus(tmp_path, "src.txt", ["w0 w1"])
+    assert translate.main(["--checkpoint", str(path), "w0"]) == 2
+    assert capsys.readouterr().err == f"error: {path}{message}\n"
+    assert evaluate.main(["--checkpoint", str(path), "--src", src, "--ref", src]) == 2
+    assert capsys.readouterr().err == f"error: {path}{message}\n"
+
+
+def test_resuming_from_a_checkpoint_without_its_training_entries_names_them(run_checkpoint,
+                                                                            capsys):
+    rc = train.main(["--resume", str(run_checkpoint)])
+    assert rc == 2 and capsys.readouterr().err == (
+        f"error: {run_checkpoint}: missing entries ['settings', 'optimizer', 'schedule', 'rng', "
+        "'progress']\n")
+
+
+# -- inputs and outputs line up ----------------------------------------------------------------
+
+def test_evaluate_on_an_empty_source_says_there_is_nothing_to_score(run_checkpoint, tmp_path,
+                                                                    capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert evaluate.main(["--checkpoint", str(run_checkpoint), "--src", str(empty),
+                          "--ref", str(empty)]) == 2
+    assert capsys.readouterr().err == f"error: {empty}: no sentences to score\n"
+
+
+def test_sources_longer_than_the_model_are_reported_not_silently_cut(run_checkpoint, tmp_path,
+                                                                     capsys):
+    long_line = " ".join(["w1"] * 20)                   # max_len 16: 15 source tokens + <eos>
+    warning = ("warning: 1 of 2 source sentences are longer than the model's 15 source tokens; "
+               "only their first 15 tokens are translated\n")
+    assert translate.main(["--checkpoint", str(run_checkpoint), long_line, "w0"]) == 0
+    assert capsys.readouterr().err == warning
+    src = _corpus(tmp_path, "src.txt", [long_line, "w0"])
+    assert evaluate.main(["--checkpoint", str(run_checkpoint), "--src", src, "--ref", src]) == 0
+    assert capsys.readouterr().err == warning

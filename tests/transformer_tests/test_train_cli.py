@@ -16,16 +16,13 @@ from transformer import checkpoint, evaluate, metrics, train, translate
 from transformer.settings import TrainSettings
 from transformer.tokenizer import WordTokenizer
 
-from .helpers import MULTI30K, ROOT
+from .helpers import MULTI30K, ROOT, run_train
 
 FAST = ["--task", "copy", "--task-size", "120", "--eval-size", "8", "--max-tokens", "300",
         "--quiet", "--save-every", "0"]
 
 
-def _run(args, capsys):
-    rc = train.main(args)
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+_run = run_train
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +144,7 @@ sys.exit(tr.main({args!r}))
     assert checkpoint.load_run(run, prefer=checkpoint.LAST)["progress"]["step"] == 4
 
 
-def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     run = tmp_path / "interrupted"
     cmd = [sys.executable, "-m", "transformer.train", "--task", "copy", "--task-size", "4000",
            "--eval-size", "8", "--max-tokens", "300", "--quiet", "--save-every", "1",
@@ -159,7 +156,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err                # 128 + SIGINT: `train && evaluate` stops
     assert "Ctrl-C: saving a checkpoint" in out and "continue with: python -m transformer.train" \
         " --resume" in out
     state = checkpoint.load_run(run, prefer=checkpoint.LAST)
@@ -227,7 +224,7 @@ def test_a_checkpoint_of_another_version_or_shape_is_refused(trained_run, tmp_pa
     config["d_model"] = 32
     checkpoint.save_run(shape / "last.npz", {**state, "config": config})
     rc, _, err = _run(["--resume", str(shape)], capsys)
-    assert rc == 2 and "does not match" in err and "last.npz" in err
+    assert rc == 2 and "cannot load state dict" in err and "last.npz" in err
     unfit = tmp_path / "settings"
     unfit.mkdir()
     settings = {**state["settings"], "colour": "red"}
@@ -244,9 +241,10 @@ def test_translate_arguments_stdin_beam_and_attention_pictures(trained_run, tmp_
     assert translate.main(["--checkpoint", str(trained_run), "1 2 3", "4 5"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
     import io
-    monkeypatch.setattr(sys, "stdin", io.StringIO("1 2 3\n\n7 8\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1 2 3\n\n7 8\n\n"))
     assert translate.main(["--checkpoint", str(trained_run), "--beam", "3"]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    lines = capsys.readouterr().out.split("\n")       # one line per input line, blank for blank
+    assert len(lines) == 5 and lines[0] and lines[1] == "" and lines[2] and lines[3:] == ["", ""]
     pics = tmp_path / "pics"
     assert translate.main(["--checkpoint", str(trained_run), "--attention", str(pics),
                            "1 2 3"]) == 0
@@ -287,3 +285,16 @@ def test_multi30k_corpus_end_to_end(tmp_path, capsys):
     assert evaluate.main(["--checkpoint", str(run), "--src", str(MULTI30K / "test_2016_flickr.de.gz"),
                           "--ref", str(MULTI30K / "test_2016_flickr.en.gz"), "--limit", "8"]) == 0
     assert "sacreBLEU" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_ends_translate_quietly(trained_run):
+    read_end, write_end = os.pipe()
+    os.close(read_end)                                    # `translate ... | head` after head left
+    try:
+        proc = subprocess.run([sys.executable, "-m", "transformer.translate", "--checkpoint",
+                               str(trained_run)], input="1 2 3\n" * 50, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 141                          # 128 + SIGPIPE, as a shell reports

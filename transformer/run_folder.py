@@ -1,0 +1,86 @@
+"""The run folder belongs to one run: a new run claims a new or empty folder
+(atomically, so two runs started in the same second get two folders), and a
+resumed run clears what a killed save left in its own."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict
+
+from nn.atomic import atomic_write, remove_stray_temporaries
+
+from . import checkpoint
+from .cli import CommandError, writing
+from .metrics_log import NAME as METRICS
+
+SETTINGS = "settings.json"
+RUN_FILES = (checkpoint.LAST, checkpoint.BEST, METRICS, SETTINGS, "loss.png", "grad_norms.png")
+
+
+def claim(out, name) -> str:
+    """A folder for a new run, now owned by it: ``out`` (new, or empty), or
+    ``runs/<name>-<time>`` (``-2``, ``-3``, ... when taken)."""
+    if out is None:
+        return _claim_default(name)
+    with writing(out):
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise CommandError(f"cannot write {out}: it is a file, not a folder")
+        os.makedirs(out, exist_ok=True)
+        _refuse_used(out)
+        _mark_owned(out)
+    return out
+
+
+def _claim_default(name):
+    base = os.path.join("runs", f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    with writing("runs"):
+        os.makedirs("runs", exist_ok=True)
+        for n in range(1, 1000):
+            out = base if n == 1 else f"{base}-{n}"
+            try:
+                os.mkdir(out)                          # atomic: exactly one run gets it
+            except FileExistsError:
+                continue
+            _mark_owned(out)
+            return out
+    raise CommandError(f"cannot write {base}: 999 run folders of that name exist already")
+
+
+def _refuse_used(out):
+    names = sorted(os.listdir(out))
+    if checkpoint.LAST in names or checkpoint.BEST in names:
+        raise CommandError(f"{out} already holds a run; continue it with --resume {out}, or "
+                           "choose another --out")
+    run_files = [n for n in names if n in RUN_FILES]
+    if run_files:
+        raise CommandError(f"{out} already holds the files of a run that saved no checkpoint "
+                           f"({', '.join(run_files)}); remove them or choose another --out")
+    if names:
+        raise CommandError(f"{out} is not empty ({len(names)} entries); a new run needs a new "
+                           "or empty folder: choose another --out")
+
+
+def _mark_owned(out):
+    """Create the run's metrics file exclusively: of two runs racing for one
+    empty folder, the second fails here."""
+    try:
+        with open(os.path.join(out, METRICS), "x", encoding="utf-8"):
+            pass
+    except FileExistsError:
+        raise CommandError(f"{out} already holds a run (another one started there just "
+                           "now); choose another --out") from None
+
+
+def clean(run_dir) -> list[str]:
+    """Remove the temporary files of saves that were killed half-way."""
+    with writing(run_dir):
+        return remove_stray_temporaries(run_dir)
+
+
+def write_settings(run_dir, settings, config):
+    """settings.json: the run's settings and model config, for people."""
+    path = os.path.join(run_dir, SETTINGS)
+    text = json.dumps({"settings": asdict(settings), "config": config.to_dict()}, indent=2)
+    with writing(path):
+        atomic_write(path, lambda f: f.write(text), text=True)
