@@ -445,6 +445,15 @@ def test_an_out_that_is_a_file_or_below_one_is_named(tmp_path, capsys):
         f"error: cannot write {a_file / 'run'}: Not a directory\n"
 
 
+def test_an_out_that_cannot_be_made_names_the_reason(tmp_path, capsys, monkeypatch):
+    def denied(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+    monkeypatch.setattr(os, "makedirs", denied)                # as a user without the rights
+    out = tmp_path / "locked" / "run"
+    assert train.main(TINY + ["--quiet", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"error: cannot write {out}: Permission denied\n"
+
+
 def test_a_full_disk_names_the_checkpoint_and_says_the_previous_one_is_intact(
         tmp_path, capsys, monkeypatch, no_plots):
     real, saves = backend.save_npz, []

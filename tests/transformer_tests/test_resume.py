@@ -81,25 +81,25 @@ def test_a_flag_that_cannot_change_on_resume_is_refused_by_name(stopped_run, cap
 
 def test_going_past_the_end_of_a_cosine_schedule_says_lr_0_and_offers_the_way_out(
         tmp_path, capsys, no_plots):
-    run = tmp_path / "run"                          # 3 steps an epoch: the decay ends at step 6
-    assert run_train(TINY_RUN + ["--epochs", "2", "--warmup", "2", "--log-every", "1", "--out", str(run)],
-                capsys)[0] == 0
-    assert _settings(run)["schedule_steps"] == 6
-    rc, _, err = run_train(["--resume", str(run), "--epochs", "4"], capsys)
+    run = tmp_path / "run"                          # 3 steps an epoch: the decay ends at step 3
+    assert run_train(TINY_RUN + ["--epochs", "1", "--warmup", "1", "--log-every", "1",
+                                 "--out", str(run)], capsys)[0] == 0
+    assert _settings(run)["schedule_steps"] == 3
+    rc, _, err = run_train(["--resume", str(run), "--epochs", "2"], capsys)
     assert rc == 2
-    assert err == ("error: --epochs 4 goes on to step 12, past the end of this run's cosine "
-                   "schedule at step 6, where the lr is 0: it would train at lr 0. Pass "
-                   "--extend-schedule to stretch the decay to step 12, or --max-steps 6 to "
+    assert err == ("error: --epochs 2 goes on to step 6, past the end of this run's cosine "
+                   "schedule at step 3, where the lr is 0: it would train at lr 0. Pass "
+                   "--extend-schedule to stretch the decay to step 6, or --max-steps 3 to "
                    "stop where it ends\n")
-    rc, out, _ = run_train(["--resume", str(run), "--epochs", "3", "--extend-schedule"], capsys)
+    rc, out, _ = run_train(["--resume", str(run), "--epochs", "2", "--extend-schedule"], capsys)
     assert rc == 0
     state = checkpoint.load_run(run, prefer=checkpoint.LAST)
-    assert state["progress"]["epoch"] == 3 and state["settings"]["schedule_steps"] == 9
-    # Each step's record holds the lr of the update after it: 0 after step 6 on the old
-    # schedule, above 0 again once the decay is stretched to step 9.
+    assert state["progress"]["epoch"] == 2 and state["settings"]["schedule_steps"] == 6
+    # Each step's record holds the lr of the update after it: 0 from step 2 on, on the
+    # old schedule; above 0 again once the decay is stretched to step 6.
     lrs = {r["step"]: r["lr"] for r in map(json.loads, (run / "metrics.jsonl").read_text()
                                              .splitlines()) if r["kind"] == "step"}
-    assert sorted(lrs) == list(range(1, 10)) and lrs[5] == 0 and lrs[7] > 0
+    assert sorted(lrs) == list(range(1, 7)) and lrs[2] == lrs[3] == 0 and lrs[4] > 0
 
 
 def test_a_half_written_last_metrics_line_is_dropped_with_a_note(stopped_run, capsys):
