@@ -126,7 +126,7 @@ register_device_kind(DeviceKind(
 
 def _register_cupy():
     """Register CuPy as "cuda" if it imports and sees a GPU; return why not."""
-    try:
+    try:  # imported here, on purpose: CuPy is optional, autograd imports without it
         import cupy
         import cupyx
     except Exception as e:  # ImportError, or a broken CUDA install

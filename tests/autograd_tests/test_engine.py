@@ -219,3 +219,20 @@ def test_flatten_is_a_differentiable_reshape():
     assert y.shape == (6,)
     (y * ag.arange(6, dtype=ag.float64)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 2], [3, 4, 5]])
+
+
+def test_argmax_and_argmin_give_tensors_of_arrays_even_for_a_full_reduction():
+    x = ag.tensor([[1.0, 5.0], [7.0, -2.0]])
+    i, j = x.argmax(), x.argmin()
+    assert i.shape == () and i.item() == 2 and j.item() == 3
+    assert i.zero_().item() == 0                     # a 0-d array, not a NumPy scalar
+    assert x.argmax(axis=1).tolist() == [1, 0]
+    assert x.argmin(axis=0, keepdims=True).tolist() == [[0, 1]]
+
+
+def test_expand_keeps_the_dimensions_given_as_minus_one_and_is_differentiable():
+    x = ag.tensor([[1.0], [2.0]], dtype=ag.float64, requires_grad=True)
+    y = x.expand(3, -1, 4)
+    assert y.shape == (3, 2, 4)
+    assert np.array_equal(y.numpy(), np.broadcast_to(x.numpy(), (3, 2, 4)))
+    assert ag.gradcheck(lambda t: t.expand((3, -1, 4)), [x])
