@@ -21,6 +21,8 @@ class Softmax(Function):
 
     def forward(self, x):
         axis = normalize_axis(self.axis, x.ndim, "softmax")
+        if x.size == 0:
+            return x.copy()                     # nothing to normalise (an empty axis or batch)
         e = x - x.max(axis=axis, keepdims=True)
         self.xp.exp(e, out=e)
         e /= e.sum(axis=axis, keepdims=True)
@@ -70,6 +72,8 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         axis = normalize_axis(self.axis, x.ndim, "log_softmax")
+        if x.size == 0:
+            return x.copy()
         z = x - x.max(axis=axis, keepdims=True)
         z -= self.xp.log(self.xp.exp(z).sum(axis=axis, keepdims=True))
         return z

@@ -124,6 +124,35 @@ def test_no_grad_records_nothing_and_enable_grad_reenables():
     assert f(x).grad_fn is None
 
 
+def test_set_grad_enabled_works_as_a_plain_call_a_block_and_a_decorator():
+    x = ag.tensor([1.0], requires_grad=True)
+    try:
+        ag.set_grad_enabled(False)                  # as in PyTorch: takes effect at once
+        assert not ag.is_grad_enabled() and (x * 2).grad_fn is None
+        ag.set_grad_enabled(True)
+        assert ag.is_grad_enabled() and (x * 2).grad_fn is not None
+        with ag.set_grad_enabled(False):
+            assert (x * 2).grad_fn is None
+        assert ag.is_grad_enabled()                 # the block's end restores the mode
+
+        @ag.set_grad_enabled(False)
+        def f(t):
+            return t * 2
+        assert ag.is_grad_enabled()                 # decorating changes nothing yet
+        assert f(x).grad_fn is None and ag.is_grad_enabled()
+    finally:
+        ag.set_grad_enabled(True)
+
+
+def test_softmax_of_an_empty_axis_is_empty():
+    for fn in (ag.softmax, ag.log_softmax):
+        x = ag.zeros(2, 0, requires_grad=True)
+        y = fn(x, axis=-1)
+        assert y.shape == (2, 0)
+        y.sum().backward()
+        assert x.grad.shape == (2, 0)
+
+
 def test_detach_cuts_the_graph():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = (x * 2).detach()

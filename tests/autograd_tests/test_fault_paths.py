@@ -319,6 +319,11 @@ def test_data_that_cannot_be_a_tensor_names_its_type(data, kind):
         ag.tensor(data)
 
 
+def test_an_object_array_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"cannot make a tensor from an array of dtype object"):
+        ag.tensor(np.array([1, None], dtype=object))
+
+
 def test_adding_none_names_its_type():
     with pytest.raises(TypeError, match=r"cannot make a tensor from data of type object "
                                         r"\(NoneType\)"):
