@@ -55,7 +55,7 @@ def _as_slices(a):
         return a.reshape(1, 1, 1)
     if a.ndim == 1:
         return a.reshape(1, 1, a.shape[0])
-    return a.reshape(-1, a.shape[-2], a.shape[-1])
+    return a.reshape(math.prod(a.shape[:-2]), a.shape[-2], a.shape[-1])   # (-1 fails on size 0)
 
 
 def _slice_label(shape, i, head_axis) -> str:

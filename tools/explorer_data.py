@@ -119,4 +119,12 @@ def _op_info(n, graph, wiring) -> dict:
             "formulas": formulas, "inputs": wiring["inputs"].get(n.id, []),
             "outputs": wiring["outputs"].get(n.id, []), "step": graph.order_of.get(n.id),
             "backward": wiring["backward_of"].get(n.id), "from_backward": n.from_backward,
-            "audit": list(n.audit) if n.audit else None}
+            "audit": _audit_text(n.audit)}
+
+
+def _audit_text(audit):
+    """An ``autograd.check_graph`` result as the panel states it."""
+    if audit is None:
+        return None
+    status, error = audit
+    return status if status == "skipped" else f"{status}, worst relative error {error:.1e}"

@@ -147,7 +147,8 @@ def test_depth_menu_collapses_to_module_nodes_that_expand_on_the_page(driver, pa
     assert menu.get_attribute("value") == "1" and "encoder.layers.0" not in graph.text
 
 
-def test_the_whole_tiny_transformer_loads_and_steps_through_its_backward_pass(driver, pages):
+def test_the_whole_tiny_transformer_loads_and_steps_through_its_backward_pass(driver, pages,
+                                                                              capsys):
     scene, order, op_ids = backpropagated_scene("transformer")
     path = pages["transformer"]
     start = time.perf_counter()
@@ -161,9 +162,10 @@ def test_the_whole_tiny_transformer_loads_and_steps_through_its_backward_pass(dr
             function (el) { return el.dataset.id; }));
         }
         return {seen: seen, ms: (performance.now() - t0) / GF.nSteps, ready: GF.readyAt};""")
-    print(f"\nexplorer, whole tiny Transformer: {path.stat().st_size / 1e6:.2f} MB, "
-          f"page load {load:.2f} s (scripts ready {run['ready']:.0f} ms after navigation), "
-          f"{len(order)} backward steps, {run['ms']:.1f} ms per step")
+    with capsys.disabled():                               # shown in every test run
+        print(f"\nexplorer, whole tiny Transformer: {path.stat().st_size / 1e6:.2f} MB, "
+              f"page load {load:.2f} s (scripts ready {run['ready']:.0f} ms after navigation), "
+              f"{len(order)} backward steps, {run['ms']:.1f} ms per step")
     assert run["seen"] == [["b" + op_ids[fn]] for fn in order]
     assert load < 60 and run["ms"] < 1000                 # sanity bounds, not a benchmark
 

@@ -106,6 +106,10 @@
   // The view of one array preview (tools/array_preview.py).
   GF.arrayView = function (p) {
     const box = GF.el("div", {class: "array"});
+    if (!p.stats) {                                      // no entries at all
+      box.append(GF.el("div", {class: "note"}, "empty"), statsTable(p));
+      return box;
+    }
     if (p.truncated) box.appendChild(truncationNote(p));
     const scale = scaleOf(p.slices), readout = GF.el("div", {class: "readout"});
     const rows = p.slices[0].length, cols = p.slices[0][0].length;

@@ -115,6 +115,7 @@
       el("div", {class: "sub"}, "module " + (op.module || "(top level)"), el("br"), ran),
       other,
       settings.length ? heading("settings") : null, settings.length ? table(settings) : null,
+      op.audit ? table([["gradient check", op.audit]]) : null,
       heading("formulas"), el("pre", {class: "formulas"}, op.formulas || "(the op's public function has no docstring)"),
       heading("inputs"), tensorList(op.inputs, "input"),
       heading("outputs"), tensorList(op.outputs, "output"),
