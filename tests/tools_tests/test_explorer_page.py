@@ -197,3 +197,13 @@ def test_a_missing_browser_is_named_with_how_to_install_it(monkeypatch):
     with pytest.raises(RuntimeError, match="no headless browser"):
         with browser.chromium():
             pass
+
+
+def test_a_graph_freed_before_display_leaves_the_svg_and_says_why():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    digraph = draw(loss)
+    loss.backward()                                   # frees the graph the page would walk
+    with pytest.warns(UserWarning, match="backprop explorer not shown: .*freed"):
+        assert digraph._repr_html_() is None
+    assert "Mul" in digraph.source
