@@ -15,8 +15,9 @@ Reading order for a newcomer, each file building on the ones before:
 6. graph.py       walking a recorded graph without running it
 7. engine.py      the reverse pass: backward() and grad(), the chain rule in a loop
 
-Then the safety nets and checks built on them: anomaly.py, gradcheck.py,
-audit.py, functional.py, and activation checkpointing.
+Then the safety nets and checks built on them: anomaly.py, gradcheck.py and
+audit.py (both on finite_differences.py), functional.py. Activation
+checkpointing is an op too: ops/checkpoint.py.
 """
 from . import backend
 from .backend import (bool_, cuda_available, float16, float32, float64, get_rng_state,
@@ -30,7 +31,7 @@ from .engine import grad
 from .anomaly import AnomalyError, detect_anomaly
 from .audit import check_graph
 from . import functional
-from .activation_checkpoint import checkpoint
+from .ops.checkpoint import checkpoint
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops.arithmetic import add, clip, div, maximum, minimum, mul, neg, pow, sub, where
 from .ops.unary import abs, cos, exp, gelu, log, relu, sigmoid, sin, sqrt, tanh

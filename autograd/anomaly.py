@@ -114,52 +114,52 @@ def after_forward(fn, outputs):
                    f"{describe(fn)}", fn, out)
 
 
-def watching(fn):
-    """``with anomaly.watching(fn) as judge: gxs = judge(fn.backward(*gys))``.
+def watching():
+    """``with anomaly.watching() as judged:`` around a backward pass, and
+    ``gxs = judged(fn, fn.backward(*gys))`` for each op in it.
 
-    In anomaly mode, the op is judged by the gradients its backward hands
-    back (``judge`` raises at the first one that is not finite), not by the
-    ops its backward is made of: those are not checked one by one inside the
-    block. Outside anomaly mode this costs one shared no-op context."""
-    return _Watch(fn) if state.anomaly else _NOT_WATCHING
+    ``judged`` returns the op's gradients as a tuple; in anomaly mode it
+    first raises at the first one that is not finite, naming the op and the
+    line that created it. Inside the block ops are not checked one by one:
+    an op is judged by the gradients its backward hands back, not by the ops
+    its backward is made of. Outside anomaly mode nothing is checked."""
+    return _Watch() if state.anomaly else _NOT_WATCHING
 
 
 class _Watch:
-    __slots__ = ("fn",)
-
-    def __init__(self, fn):
-        self.fn = fn
+    __slots__ = ()
 
     def __enter__(self):
         state.anomaly = False
-        return self._judge
+        return _judged
 
     def __exit__(self, *exc):
         state.anomaly = True
         return False
 
-    def _judge(self, grads):
-        for i, g in enumerate(grads if isinstance(grads, tuple) else (grads,)):
-            bad = _non_finite(g.data) if g is not None and hasattr(g, "data") else None
-            if bad:
-                _raise(f"anomaly: {bad} in the gradient that the backward of "
-                       f"{describe(self.fn)} computed for its input {i} (shape {g.shape})",
-                       self.fn, g)
-        return grads
+
+def _judged(fn, grads):
+    grads = _as_tuple(fn, grads)
+    for i, g in enumerate(grads):
+        bad = _non_finite(g.data) if g is not None and hasattr(g, "data") else None
+        if bad:
+            _raise(f"anomaly: {bad} in the gradient that the backward of {describe(fn)} "
+                   f"computed for its input {i} (shape {g.shape})", fn, g)
+    return grads
 
 
 class _NotWatching:
     __slots__ = ()
 
     def __enter__(self):
-        return _unjudged
+        return _as_tuple
 
     def __exit__(self, *exc):
         return False
 
 
-def _unjudged(grads):
-    return grads
+def _as_tuple(fn, grads):
+    return grads if type(grads) is tuple else (grads,)
 
 
 _NOT_WATCHING = _NotWatching()

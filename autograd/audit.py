@@ -17,11 +17,10 @@ import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from . import backend
-from .engine import grad
+from . import backend, finite_differences as fd
 from .graph import recorded_ops
 from .grad_mode import enable_grad, no_grad
-from .ops.fused import FusedGrad
+from .ops.fast_gradient import FastGradient
 from .tensor import Tensor
 
 
@@ -36,6 +35,13 @@ class OpCheck:
     @property
     def ok(self) -> bool:
         return self.skipped != "" or self.max_error <= 1.0
+
+    def record(self, analytic, numeric, atol, rtol):
+        """Fold one analytic-versus-numeric comparison into the worst errors."""
+        diff = abs(analytic - numeric)
+        self.max_error = max(self.max_error, diff / (atol + rtol * abs(numeric)))
+        self.max_relative = max(self.max_relative, diff / abs(numeric) if numeric else
+                                (0.0 if diff == 0 else diff))
 
 
 @dataclass
@@ -86,72 +92,57 @@ def check_graph(outputs, eps=1e-6, atol=1e-5, rtol=1e-3, elementwise_limit=64, s
 
 
 def _check_op(fn, eps, atol, rtol, limit, seed):
-    if isinstance(fn, FusedGrad):
-        return OpCheck(fn, skipped="a fused gradient (checked by the op test suite)")
-    inputs = []
-    for x in fn.inputs:
-        if x.dtype.kind == "f":
-            t = Tensor._make(x.data.astype(backend.float64))
-            t._requires_grad = x._requires_grad
-        else:
-            t = Tensor._make(x.data)
-        inputs.append(t)
+    if isinstance(fn, FastGradient):
+        return OpCheck(fn, skipped=f"a fast gradient (checked through {fn.gradient_of}'s "
+                                   "second-order gradient check)")
+    inputs = [_float64_copy(x) for x in fn.inputs]
     wrt = [i for i, x in enumerate(inputs) if x._requires_grad]
     rng = backend.get_rng_state()
-
-    def run(args):
-        clone = copy.copy(fn)                 # same settings; inputs/outputs/saved renewed
-        clone.saved = None
-        backend.set_rng_state(rng)
-        out = clone(*args)
-        return [o for o in (out if isinstance(out, tuple) else (out,)) if o.dtype.kind == "f"]
-
+    run = _rerun(fn, rng)
     with enable_grad():
         outs = run(inputs)
     if any(o.dtype != backend.float64 for o in outs):
         return OpCheck(fn, skipped="casts away from float64")
     gen = backend.fresh_generator(fn.inputs[0].device, seed)
-    ws = [Tensor._make(backend.asarray(gen.standard_normal(o.shape), device=o.device))
-          for o in outs]
-    used = [(o, w) for o, w in zip(outs, ws) if o.requires_grad]
-    analytic = grad([o for o, _ in used], [inputs[i] for i in wrt], [w for _, w in used],
-                    allow_unused=True) if used else [None] * len(wrt)
-    analytic = [backend.to_numpy(g.data) if g is not None else None for g in analytic]
+    ws = [fd.random_like(o.data, gen) for o in outs]
+    analytic = fd.vjp(outs, [inputs[i] for i in wrt], ws)
+    base = [inputs[i].data for i in wrt]
 
-    def outputs(i, data):
+    def f(arrays):
         args = list(inputs)
-        args[i] = Tensor._make(data)
+        for i, a in zip(wrt, arrays):
+            args[i] = Tensor._make(a)
         with no_grad():
             return [y.data for y in run(args)]
 
-    def slope(i, plus, minus):
-        """<w, f(plus) - f(minus)> / 2 eps, differenced element by element
-        first (constants such as masked -1e9 scores cancel exactly)."""
-        return sum(float((w.data * (a - b)).sum()) for w, a, b in
-                   zip(ws, outputs(i, plus), outputs(i, minus))) / (2 * eps)
-
     check = OpCheck(fn)
-
-    def compare(a, n):
-        diff = abs(a - n)
-        check.max_error = max(check.max_error, diff / (atol + rtol * abs(n)))
-        check.max_relative = max(check.max_relative, diff / abs(n) if n else (0.0 if diff == 0
-                                                                               else diff))
-
-    for k, i in enumerate(wrt):
-        base = inputs[i].data
-        g = analytic[k]
-        u = gen.standard_normal(base.shape)
-        u_dev = backend.asarray(u, device=inputs[i].device)
-        numeric = slope(i, base + eps * u_dev, base - eps * u_dev)
-        exact = float((g * u).sum()) if g is not None else 0.0
-        compare(exact, numeric)
-        if base.size <= limit:
-            flat_g = g.reshape(-1) if g is not None else None
-            for j in range(base.size):
-                plus, minus = base.copy(), base.copy()
-                plus.reshape(-1)[j] += eps
-                minus.reshape(-1)[j] -= eps
-                compare(float(flat_g[j]) if flat_g is not None else 0.0, slope(i, plus, minus))
+    # Each input alone in a random direction, and element by element when small.
+    for k, g in enumerate(analytic):
+        u = fd.random_like(base[k], gen)
+        alone = [u if m == k else None for m in range(len(base))]
+        check.record(float((g * u).sum()), fd.along(f, ws, base, alone, eps), atol, rtol)
+        if base[k].size <= limit:
+            flat = backend.to_numpy(g).reshape(-1)
+            for j, numeric in fd.each_element(f, ws, base, k, eps):
+                check.record(float(flat[j]), numeric, atol, rtol)
     backend.set_rng_state(rng)
     return check
+
+
+def _float64_copy(x):
+    """A recorded input as a new leaf, floats in float64, requiring grad as it did."""
+    if x.dtype.kind != "f":
+        return Tensor._make(x.data)
+    return Tensor._make(x.data.astype(backend.float64), requires_grad=x._requires_grad)
+
+
+def _rerun(fn, rng):
+    """Run a copy of ``fn`` (same settings; inputs, outputs and saved renewed)
+    on given inputs, from the random state ``rng``; its float outputs."""
+    def run(args):
+        clone = copy.copy(fn)
+        clone.saved = None
+        backend.set_rng_state(rng)
+        out = clone(*args)
+        return [o for o in (out if isinstance(out, tuple) else (out,)) if o.dtype.kind == "f"]
+    return run

@@ -126,7 +126,7 @@ register_device_kind(DeviceKind(
 
 def _register_cupy():
     """Register CuPy as "cuda" if it imports and sees a GPU; return why not."""
-    try:
+    try:  # imported here, on purpose: CuPy is optional, autograd imports without it
         import cupy
         import cupyx
     except Exception as e:  # ImportError, or a broken CUDA install
@@ -273,6 +273,9 @@ def asarray(data, dtype=None, device=None, copy=False):
     if dtype is not None:
         dtype = as_dtype(dtype)
     if is_array(data):
+        if data.dtype.kind not in "fiub":
+            raise TypeError(f"cannot make a tensor from an array of dtype {data.dtype}: tensors "
+                            "hold floating-point, integer or boolean data")
         if kind_of(data) is kind and (kind.name == "cpu" or kind.index_of(data) == index):
             if dtype is not None and data.dtype != dtype:
                 return data.astype(dtype)

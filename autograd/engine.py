@@ -107,13 +107,12 @@ def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
     keep = wanted or ()
     outer_scope = state.scope
     try:
-        with set_grad_enabled(create_graph):
+        with set_grad_enabled(create_graph), anomaly.watching() as judged:
             for fn in _order(roots, wanted, partial):
-                outs = [ref() for ref in fn.outputs]  # alive until fn.backward has run
-                gys = _output_grads(outs, pending, keep)
-                if gys is None:
+                gys, outs = _output_grads(fn, pending, keep)  # outs: alive until backward ran
+                if outs is None:
                     continue                        # no gradient reached this op
-                gxs = _call_backward(fn, gys)
+                gxs = _call_backward(fn, gys, judged)
                 for x, gx in zip(fn.inputs, gxs):
                     if gx is not None and x._requires_grad:
                         _accumulate(pending, x, _fit_to_input(gx, x, fn))
@@ -124,12 +123,15 @@ def _run(roots, seeds, retain_graph, create_graph, wanted, partial):
     return _finish_leaves(pending)
 
 
-def _output_grads(outs, pending, keep):
-    """The complete gradients of an op's outputs (None for an output no
+def _output_grads(fn, pending, keep):
+    """The complete gradients of fn's outputs (None for an output no
     gradient reached), taken out of ``pending``, after their hooks and
-    ``retain_grad``; None if no output has one."""
-    gys, used = [], False
-    for out in outs:
+    ``retain_grad``, and the outputs themselves (their last reference may
+    have been in ``pending``); (None, None) if no output has a gradient."""
+    gys, outs, used = [], [], False
+    for ref in fn.outputs:
+        out = ref()
+        outs.append(out)
         key = id(out)
         entry = pending.get(key) if out is not None else None
         if entry is None:
@@ -146,21 +148,18 @@ def _output_grads(outs, pending, keep):
             out.grad = g if out.grad is None else out.grad + g
         gys.append(g)
         used = True
-    return gys if used else None
+    return (gys, outs) if used else (None, None)
 
 
-def _call_backward(fn, gys):
+def _call_backward(fn, gys, judged):
     """``fn.backward`` (its one call site), after the version check and the
     observers, under fn's module path (ops that a create_graph backward
-    records belong to fn's module) and anomaly mode's watch."""
+    records belong to fn's module), its gradients ``judged`` by anomaly mode."""
     _check_versions(fn)
     for observe in _observers:
         observe(fn)
     state.scope = fn.module_path
-    with anomaly.watching(fn) as judge:
-        gxs = judge(fn.backward(*gys))
-    if type(gxs) is not tuple:
-        gxs = (gxs,)
+    gxs = judged(fn, fn.backward(*gys))
     if len(gxs) != len(fn.inputs):
         raise RuntimeError(f"{fn.name}.backward returned {len(gxs)} gradients for "
                            f"{len(fn.inputs)} inputs")

@@ -29,12 +29,16 @@ class Function:
       all), ``saves_output`` whether it reads its output: changing those in
       place between forward and backward is an error at backward time.
     - ``saved``: anything else ``forward`` computes for backward (a mask,
-      x-hat and 1/std, the reduced axes, piece sizes), one value or a tuple.
+      x-hat and 1/std, the reduced axes, piece sizes), one value or a tuple;
+      a backward-only op may be handed its forward op's ``saved`` instead.
 
     ``samples`` are the inputs the generated gradient checks use. A
     backward-only op (the fast gradient of another op, e.g. SoftmaxBackward)
     instead names that op in ``gradient_of``: its derivatives are exercised
-    by the second-order checks of the op it differentiates.
+    by the second-order checks of the op it differentiates, and its own
+    docstring gives its formulas. Formulas read ``forward: y = ...`` and
+    ``gradient: dx = ...``, ``dy`` being the gradient arriving from the
+    output and ``dx`` the one handed to the input.
     """
     registry: dict[str, type] = {}
     samples: tuple = ()

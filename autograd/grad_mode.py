@@ -45,22 +45,41 @@ class StateSwitch:
 
 
 class set_grad_enabled(StateSwitch):
-    """``with set_grad_enabled(mode):`` recording on or off."""
+    """Recording on or off, as in PyTorch: a plain call
+    ``set_grad_enabled(False)`` takes effect at once and stays;
+    ``with set_grad_enabled(mode):`` lasts for the block (the mode before
+    comes back at its end); as a decorator, for each call of the function."""
     attribute = "grad_enabled"
 
     def __init__(self, mode: bool):
         super().__init__(bool(mode))
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.value
+        self._applied = True          # by the constructor: __enter__ keeps _prev
+
+    def __enter__(self):
+        if not self._applied:         # a decorator's fresh copy
+            super().__enter__()
+        self._applied = False
+        return self
+
+    def __call__(self, fn):
+        state.grad_enabled = self._prev   # a decorator changes nothing until fn runs
+        self._applied = False
+        return super().__call__(fn)
 
 
-class no_grad(set_grad_enabled):
+class no_grad(StateSwitch):
     """``with no_grad():`` ops record nothing (inference, optimizer updates)."""
+    attribute = "grad_enabled"
 
     def __init__(self):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(StateSwitch):
     """``with enable_grad():`` recording on, even inside ``no_grad``."""
+    attribute = "grad_enabled"
 
     def __init__(self):
         super().__init__(True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .backend import manual_seed
+from .tensor import rand, randint
+
 
 @dataclass(frozen=True)
 class Floats:
@@ -47,8 +50,6 @@ class Sample:
 
     def build(self, dtype, device, seed=0):
         """The inputs as Tensors; float inputs with ``grad`` require grad."""
-        from .backend import manual_seed
-        from .tensor import rand, randint
         manual_seed(seed)
         out = []
         for spec in self.inputs:

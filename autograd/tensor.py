@@ -323,13 +323,8 @@ class Tensor:
     def softmax(self, axis=-1): return _sm.softmax(self, axis)
     def log_softmax(self, axis=-1): return _sm.log_softmax(self, axis)
 
-    def argmax(self, axis=None, keepdims=False):
-        axis = None if axis is None else _cm.normalize_axis(axis, self.ndim, "argmax")
-        return Tensor._make(self.data.argmax(axis=axis, keepdims=keepdims))
-
-    def argmin(self, axis=None, keepdims=False):
-        axis = None if axis is None else _cm.normalize_axis(axis, self.ndim, "argmin")
-        return Tensor._make(self.data.argmin(axis=axis, keepdims=keepdims))
+    def argmax(self, axis=None, keepdims=False): return _rd.argmax(self, axis, keepdims)
+    def argmin(self, axis=None, keepdims=False): return _rd.argmin(self, axis, keepdims)
 
     # -- shape --------------------------------------------------------------
     def reshape(self, *shape): return _sh.reshape(self, _shape_arg(shape))
@@ -342,12 +337,7 @@ class Tensor:
     def swapaxes(self, axis1, axis2): return _sh.swapaxes(self, axis1, axis2)
     def broadcast_to(self, *shape): return _sh.broadcast_to(self, _shape_arg(shape))
 
-    def expand(self, *shape):
-        """PyTorch's expand: like broadcast_to, -1 keeps a dimension."""
-        shape = _shape_arg(shape)
-        lead = len(shape) - self.ndim
-        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-        return _sh.broadcast_to(self, shape)
+    def expand(self, *shape): return _sh.expand(self, _shape_arg(shape))
 
     def squeeze(self, axis=None): return _sh.squeeze(self, axis)
     def unsqueeze(self, axis): return _sh.unsqueeze(self, axis)
@@ -450,7 +440,8 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
                     (), dtype, device, False)
 
 
+# Last, because the ops and the engine build on Tensor: they import this module.
 from .ops import arithmetic as _ar, unary as _un, reduction as _rd  # noqa: E402
-from .ops import shape as _sh, linalg as _la, softmax as _sm, common as _cm  # noqa: E402
+from .ops import shape as _sh, linalg as _la, softmax as _sm  # noqa: E402
 from .function import OpError  # noqa: E402
 from . import engine as _engine  # noqa: E402

@@ -1,4 +1,4 @@
-"""Activation checkpointing of a module (see autograd.activation_checkpoint)."""
+"""Activation checkpointing of a module (see autograd.ops.checkpoint)."""
 from __future__ import annotations
 
 import autograd as ag

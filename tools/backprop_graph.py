@@ -7,9 +7,11 @@ In a notebook (a ``graphviz.Digraph`` shows itself inline):
     draw(loss, model=model, backward=True)     # plus one backward node per op
     draw(loss, model=model, depth=2)           # modules 2 levels down as single nodes
 
-From the shell (the format follows the extension: .dot .svg .png .pdf):
+From the shell (the format follows the extension: .dot .svg .png .pdf, and
+.html: the interactive explorer, stepping through backward in the browser):
 
     python -m tools.backprop_graph --scene attention --backward --order -o attention.svg
+    python -m tools.backprop_graph --scene attention --backward -o attention.html
     python -m tools.backprop_graph --scene transformer --depth 2 -o model.svg
     python -m tools.backprop_graph --scene attention --higher-order -o grad_graph.svg
     python -m tools.backprop_graph --list
@@ -20,6 +22,7 @@ plain backward frees the graph it walked.
 from __future__ import annotations
 
 import argparse
+import functools
 import pathlib
 import shutil
 import sys
@@ -27,13 +30,15 @@ import sys
 import autograd as ag
 from transformer.cli import run_command, writing
 
-from . import backward_order, scenes
+from . import atomic_file, backward_order, explorer_page, scenes
 from .dot_writer import INSTALL_HINT, graphviz_module, to_digraph
+from .explorer_page import explorer_html
 from .graph_backward import add_backward
 from .graph_collapse import collapse
 from .graph_walk import retain_all_grads, walk
+from .notebook_explorer import explorer_digraph_class
 
-FORMATS = (".dot", ".gv", ".svg", ".png", ".pdf")
+FORMATS = (".dot", ".gv", ".svg", ".png", ".pdf", ".html")
 
 
 def build_graph(outputs, model=None, backward=False, depth=None, show_order=False,
@@ -72,9 +77,20 @@ def draw(outputs, model=None, backward=False, depth=None, show_order=False, orde
         shaded apart from the forward ones.
     audit: a report of ``autograd.check_graph(outputs)``: each op is coloured
         green (its gradient matches finite differences) or red (it does not).
+
+    The Digraph also carries the interactive explorer of the same graph
+    (``tools.explorer_page``), made when first asked for: notebooks show it
+    inline (``_repr_html_``), ``.explorer_html()`` is the page, and
+    ``save(digraph, "x.html")`` writes it; ``depth`` is then the module
+    level collapsed when the page opens.
     """
     graph = build_graph(outputs, model, backward, depth, show_order, order, base, audit)
-    return to_digraph(graph, title=title, rankdir=rankdir)
+    digraph = to_digraph(graph, title=title, rankdir=rankdir,
+                         digraph_class=explorer_digraph_class())
+    digraph.page_maker = functools.partial(explorer_html, outputs, model=model, order=order,
+                                           base=base, audit=audit, title=title, depth=depth,
+                                           rankdir=rankdir)
+    return digraph
 
 
 def scene_digraph(name, backward=False, depth=None, show_order=False, higher_order=False):
@@ -111,19 +127,23 @@ def save(digraph, path) -> str:
     if ext not in FORMATS:
         raise ValueError(f"cannot write {path}: the extension must be one of "
                          f"{', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if ext == ".html":
+        if not hasattr(digraph, "explorer_html"):
+            raise TypeError(f"cannot write {path}: an explorer page needs a Digraph made by "
+                            "tools.backprop_graph.draw()")
+        return explorer_page.write(digraph.explorer_html(), path)
     if ext in (".dot", ".gv"):
-        path.write_text(digraph.source)
+        atomic_file.write_text(path, digraph.source)
         return f"wrote {path}"
     graphviz = graphviz_module()
     if shutil.which("dot") is not None:
         try:
-            path.write_bytes(digraph.pipe(format=ext[1:]))
+            atomic_file.write_bytes(path, digraph.pipe(format=ext[1:]))
             return f"wrote {path}"
         except graphviz.ExecutableNotFound:
             pass
     dot_path = path.with_suffix(".dot")
-    dot_path.write_text(digraph.source)
+    atomic_file.write_text(dot_path, digraph.source)
     return f"wrote {dot_path} (no {path.suffix} without Graphviz's `dot`: {INSTALL_HINT})"
 
 
@@ -136,8 +156,9 @@ def parse_args(argv=None):
         prog="python -m tools.backprop_graph",
         description="Draw the forward and backward graph of a built-in scene.")
     parser.add_argument("--scene", default="attention", help="one of: " + ", ".join(scenes.SCENES))
-    parser.add_argument("-o", "--output", help="file to write (.dot .svg .png .pdf); "
-                        "default: SCENE.svg")
+    parser.add_argument("-o", "--output", help="file to write (.dot .svg .png .pdf, or .html: "
+                        "the interactive explorer, which implies --backward --order and "
+                        "opens collapsed at --depth); default: SCENE.svg")
     parser.add_argument("--backward", action="store_true",
                         help="backpropagate and draw the backward graph with gradient norms")
     parser.add_argument("--depth", type=int, help="collapse modules this many levels down "
@@ -156,16 +177,19 @@ def parse_args(argv=None):
 
 
 def _command(args):
-    """Draw the scene and write it; errors are one line (transformer.cli)."""
+    """Draw the scene and write it. A mistake (an unknown extension, a path
+    that cannot be written, the explorer without Graphviz's `dot`) is one
+    line and exit code 2, as in every command (``transformer.cli``)."""
     if args.list:
         for name in scenes.SCENES:
             print(name)
         return 0
-    digraph = scene_digraph(args.scene, backward=args.backward, depth=args.depth,
-                            show_order=args.order, higher_order=args.higher_order)
-    path = args.output or f"{args.scene}.svg"
-    with writing(path):
-        print(save(digraph, path))
+    output = args.output or f"{args.scene}.svg"
+    page = pathlib.Path(output).suffix.lower() == ".html"
+    digraph = scene_digraph(args.scene, backward=args.backward or page, depth=args.depth,
+                            show_order=args.order or page, higher_order=args.higher_order)
+    with writing(output):
+        print(save(digraph, output))
     return 0
 
 

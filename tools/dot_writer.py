@@ -36,18 +36,19 @@ def graphviz_module():
     return graphviz
 
 
-def to_digraph(graph, title=None, rankdir="TB"):
-    """A ``graphviz.Digraph`` of ``graph``; ``.source`` is the DOT text."""
+def to_digraph(graph, title=None, rankdir="TB", digraph_class=None):
+    """A ``graphviz.Digraph`` (or ``digraph_class``, a subclass) of ``graph``;
+    ``.source`` is the DOT text."""
     graphviz = graphviz_module()
     attrs = {"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12",
              "nodesep": "0.25", "ranksep": "0.3"}
     if title:
         attrs.update(label=_html([(title, "b")], limit=None), labelloc="t")
-    dot = graphviz.Digraph("gradformer", graph_attr=attrs,
-                           node_attr={"fontname": "Helvetica", "fontsize": "10",
-                                      "margin": "0.06,0.03", "height": "0.3"},
-                           edge_attr={"arrowsize": "0.6", "fontname": "Helvetica",
-                                      "fontsize": "9"})
+    dot = (digraph_class or graphviz.Digraph)(
+        "gradformer", graph_attr=attrs,
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.06,0.03",
+                   "height": "0.3"},
+        edge_attr={"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "9"})
     tree = ClusterTree(graph)
     subgraphs = {}
     for path in tree.paths:

@@ -20,7 +20,8 @@ def add_backward(graph: Graph) -> Graph:
     producer = {e.dst: e.src for e in graph.edges
                 if e.kind == "data" and nodes[e.src].kind == "op"}
     out = Graph(nodes=list(graph.nodes), edges=list(graph.edges), outputs=list(graph.outputs),
-                modules=dict(graph.modules), order_of=dict(graph.order_of))
+                modules=dict(graph.modules), order_of=dict(graph.order_of),
+                sources=graph.sources)
     bw = {}
     for n in graph.nodes:
         if n.kind == "op":

@@ -17,19 +17,25 @@ from .module_tree import ClusterTree
 def collapse(graph: Graph, depth: int) -> Graph:
     """A new Graph where each module at cluster level ``depth`` (1 = the
     top-level modules, like ``encoder``) is one node."""
+    return collapse_with_ids(graph, depth)[0]
+
+
+def collapse_with_ids(graph: Graph, depth: int) -> tuple:
+    """``collapse`` and, for every node merged into a box, old id -> the id
+    of the box node (or box backward node) now standing for it."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be an integer >= 1 (1 = top-level modules), got {depth!r}")
     tree = ClusterTree(graph)
     box_of = _box_of(graph, tree, depth)
     moved = _kept_visible(graph, tree, box_of)
     if not box_of:
-        return graph
+        return graph, {}
     boxes = _make_boxes(graph, tree, box_of)
     new_id = _merge_into_boxes(graph, box_of, boxes)
     nodes = {n.id: n for n in graph.nodes}
     _count_parameters(graph, box_of, boxes)
     _border_shapes(graph, nodes, box_of, boxes, moved)
-    return _assemble(graph, box_of, boxes, moved, new_id)
+    return _assemble(graph, box_of, boxes, moved, new_id), new_id
 
 
 def _box_of(graph, tree, depth):

@@ -76,6 +76,9 @@ class Graph:
     outputs: list = field(default_factory=list)     # ids of the tensors walked from
     modules: dict = field(default_factory=dict)     # path -> ModuleInfo (with a model)
     order_of: dict = field(default_factory=dict)    # op id -> backward step (1-based)
+    # node id -> the Tensor or Function it was drawn from (for the explorer's
+    # values and formulas); never serialized
+    sources: dict = field(default_factory=dict, repr=False, compare=False)
 
     def node(self, node_id: str) -> Node:
         for n in self.nodes:

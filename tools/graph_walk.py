@@ -62,6 +62,8 @@ def _walk(outputs, model, order, base, audit, max_depth) -> Graph:
     output_ids = {id(t) for t in outputs}
     for key, (node_id, t, fn, paths) in tensors.items():
         graph.nodes.append(_tensor_node(node_id, t, fn, params, paths, key in output_ids))
+        graph.sources[node_id] = t
+    graph.sources.update((op_id, fn) for fn, op_id in op_ids.items())
     graph.outputs = [tensors[id(t)][0] for t in outputs]
     graph.modules = _module_infos(model)
     graph.order_of = _steps(order, op_ids)

@@ -3,7 +3,8 @@ elementwise ops (maximum, minimum, where, clip). Each backward returns the
 gradient in the broadcast shape; the engine sums it back to the input's."""
 from __future__ import annotations
 
-from ..function import Function, OpError
+from .. import backend
+from ..function import Function, OpError, public
 from ..samples import Bools, Floats, Sample
 from ..tensor import Tensor
 from .common import as_tensor, constant, pair
@@ -29,6 +30,16 @@ class Add(Function):
         return gy, gy
 
 
+@public(Add)
+def add(a, b) -> Tensor:
+    """a + b, broadcast.
+
+    forward:  y = a + b
+    gradient: da = dy,  db = dy
+    """
+    return Add()(*pair(a, b))
+
+
 class Sub(Function):
     saved_inputs = ()
     samples = _BINARY_SAMPLES
@@ -40,6 +51,16 @@ class Sub(Function):
         return gy, -gy
 
 
+@public(Sub)
+def sub(a, b) -> Tensor:
+    """a - b, broadcast.
+
+    forward:  y = a - b
+    gradient: da = dy,  db = -dy
+    """
+    return Sub()(*pair(a, b))
+
+
 class Mul(Function):
     samples = _BINARY_SAMPLES
 
@@ -49,6 +70,16 @@ class Mul(Function):
     def backward(self, gy):
         a, b = self.inputs
         return (gy * b if a.requires_grad else None), (gy * a if b.requires_grad else None)
+
+
+@public(Mul)
+def mul(a, b) -> Tensor:
+    """a * b elementwise, broadcast.
+
+    forward:  y = a * b
+    gradient: da = dy * b,  db = dy * a
+    """
+    return Mul()(*pair(a, b))
 
 
 class Div(Function):
@@ -65,6 +96,16 @@ class Div(Function):
         return gy / b, gb
 
 
+@public(Div)
+def div(a, b) -> Tensor:
+    """a / b elementwise, broadcast.
+
+    forward:  y = a / b
+    gradient: da = dy / b,  db = -dy * a / b^2
+    """
+    return Div()(*pair(a, b))
+
+
 class Neg(Function):
     saved_inputs = ()
     samples = (Sample(Floats((3, 4))),)
@@ -74,6 +115,16 @@ class Neg(Function):
 
     def backward(self, gy):
         return -gy
+
+
+@public(Neg)
+def neg(x) -> Tensor:
+    """-x.
+
+    forward:  y = -x
+    gradient: dx = -dy
+    """
+    return Neg()(x)
 
 
 class PowScalar(Function):
@@ -115,6 +166,20 @@ class Pow(Function):
         return ga, gb
 
 
+@public(Pow)
+@public(PowScalar)
+def pow(a, b) -> Tensor:
+    """a ** b; a scalar exponent c keeps a's dtype (PowScalar).
+
+    forward:  y = a ** b
+    gradient: da = dy * b * a ** (b - 1),  db = dy * y * log(a)
+              (scalar c: da = dy * c * a ** (c - 1))
+    """
+    if isinstance(a, Tensor) and not isinstance(b, Tensor) and backend.is_scalar(b):
+        return PowScalar(b.item() if hasattr(b, "item") else b)(a)
+    return Pow()(*pair(a, b))
+
+
 class Maximum(Function):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
     samples = _BINARY_SAMPLES[:3]
@@ -131,9 +196,29 @@ class Maximum(Function):
         return gy * constant(wins + ties), gy * constant((1 - wins) - ties)
 
 
+@public(Maximum)
+def maximum(a, b) -> Tensor:
+    """The larger of a and b, elementwise, broadcast.
+
+    forward:  y = max(a, b)
+    gradient: da = dy where a > b (dy / 2 at ties), db = the rest of dy
+    """
+    return Maximum()(*pair(a, b))
+
+
 class Minimum(Maximum):
     samples = _BINARY_SAMPLES[:3]
     _pick, _wins = "minimum", "less"
+
+
+@public(Minimum)
+def minimum(a, b) -> Tensor:
+    """The smaller of a and b, elementwise, broadcast.
+
+    forward:  y = min(a, b)
+    gradient: da = dy where a < b (dy / 2 at ties), db = the rest of dy
+    """
+    return Minimum()(*pair(a, b))
 
 
 class Where(Function):
@@ -150,6 +235,20 @@ class Where(Function):
         zero = as_tensor(0, gy)
         return (None, Where()(cond, gy, zero) if a.requires_grad else None,
                 Where()(cond, zero, gy) if b.requires_grad else None)
+
+
+@public(Where)
+def where(cond, a, b) -> Tensor:
+    """a where ``cond`` holds, b elsewhere (all three broadcast).
+
+    forward:  y = a if cond else b
+    gradient: da = where(cond, dy, 0),  db = where(cond, 0, dy);  cond gets none
+    """
+    a, b = pair(a, b)
+    cond = as_tensor(cond, a)
+    if cond.dtype.kind != "b":
+        cond = constant(cond.data.astype(bool))
+    return Where()(cond, a, b)
 
 
 class Clip(Function):
@@ -175,58 +274,20 @@ class Clip(Function):
         return gy * constant(inside.astype(gy.dtype))
 
 
-# -- public functions --------------------------------------------------------
-
-def add(a, b) -> Tensor:
-    return Add()(*pair(a, b))
-
-
-def sub(a, b) -> Tensor:
-    return Sub()(*pair(a, b))
-
-
-def mul(a, b) -> Tensor:
-    return Mul()(*pair(a, b))
-
-
-def div(a, b) -> Tensor:
-    return Div()(*pair(a, b))
-
-
-def neg(x) -> Tensor:
-    return Neg()(x)
-
-
-def pow(a, b) -> Tensor:
-    """a ** b; a scalar exponent keeps a's dtype."""
-    if isinstance(a, Tensor) and not isinstance(b, Tensor) and _is_number(b):
-        return PowScalar(b.item() if hasattr(b, "item") else b)(a)
-    return Pow()(*pair(a, b))
-
-
-def maximum(a, b) -> Tensor:
-    return Maximum()(*pair(a, b))
-
-
-def minimum(a, b) -> Tensor:
-    return Minimum()(*pair(a, b))
-
-
-def where(cond, a, b) -> Tensor:
-    a, b = pair(a, b)
-    cond = as_tensor(cond, a)
-    if cond.dtype.kind != "b":
-        cond = constant(cond.data.astype(bool))
-    return Where()(cond, a, b)
-
-
+@public(Clip)
 def clip(x, min=None, max=None) -> Tensor:
+    """x clamped into [min, max] (None: no bound on that side).
+
+    forward:  y = min(max(x, min), max)
+    gradient: dx = dy where min <= x <= max, else 0
+    """
     return Clip(min, max)(x)
 
 
+# -- comparisons and logic: boolean results, no gradient ----------------------
+
 def compare(a, b, how: str) -> Tensor:
     """a <, <=, >, >=, ==, != b as a boolean tensor (no gradient)."""
-    from .. import backend
     a, b = pair(a, b)
     xp = backend.array_module(a.data, b.data)
     try:
@@ -237,10 +298,4 @@ def compare(a, b, how: str) -> Tensor:
 
 
 def logical_not(x) -> Tensor:
-    from .. import backend
     return constant(backend.array_module(x.data).logical_not(x.data))
-
-
-def _is_number(v) -> bool:
-    from .. import backend
-    return backend.is_scalar(v)

@@ -4,13 +4,20 @@ defines them: loss = (1 - e) * nll + e * mean over classes of -log p,
 averaged over the targets that are not ignored."""
 from __future__ import annotations
 
-from ..function import Function, OpError
+from ..function import Function, OpError, public
 from ..samples import Floats, Ints, Sample
 from .common import as_tensor, constant
 from .embedding import check_ids
-from .fused import FusedGrad
+from .fast_gradient import FastGradient
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def _pick(logp, safe, xp):
+    """logp[..., safe] per row (one class per row)."""
+    n_classes = logp.shape[-1]
+    flat = logp.reshape(-1, n_classes)
+    return flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(safe.shape)
 
 
 class CrossEntropy(Function):
@@ -62,40 +69,44 @@ class CrossEntropy(Function):
 
     def backward(self, gy):
         logits, _ = self.inputs
-        return CrossEntropyBackward(self.settings(), self.saved)(logits, gy), None
+        return CrossEntropyBackward(self.saved, self.ignore_index, self.label_smoothing,
+                                    self.reduction)(logits, gy), None
 
 
-def _pick(logp, safe, xp):
-    """logp[..., safe] per row (one class per row)."""
-    n_classes = logp.shape[-1]
-    flat = logp.reshape(-1, n_classes)
-    return flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(safe.shape)
+@public(CrossEntropy)
+def cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+    """Cross-entropy of ``logits`` (..., C) against integer ``targets`` (...);
+    p = softmax(logits) over the last axis, e = label_smoothing, C classes.
+
+    forward:  loss = -(1 - e) * log p[target] - e * mean(log p)   per row,
+              0 where target == ignore_index; "mean" divides the sum by the
+              number of rows kept
+    gradient: dlogits = (p - q) * dy * kept / count, q = (1 - e) * onehot(target) + e / C
+    """
+    if logits.dtype.kind != "f":
+        raise OpError(f"cross_entropy: logits must be floating-point, got {logits.dtype}")
+    targets = as_tensor(targets, logits)
+    if targets.dtype.kind not in "iu":
+        raise OpError(f"cross_entropy: targets must be integer class ids, got {targets.dtype}")
+    return CrossEntropy(ignore_index, label_smoothing, reduction)(logits, targets)
 
 
-class CrossEntropyBackward(FusedGrad):
-    """d loss / d logits = (softmax - target distribution) * the row's share
-    of the upstream gradient."""
-    samples = (Sample(Floats((4, 5), -2, 2), Floats(()), settings={}, targets=[0, 4, 2, 1]),
-               Sample(Floats((2, 3), -2, 2), Floats((2,)), targets=[1, 0],
-                      settings={"ignore_index": 0, "label_smoothing": 0.1, "reduction": "none"}),
-               Sample(Floats((3, 2), -2, 2), Floats(()), targets=[1, 0, 1],
-                      settings={"ignore_index": 1, "reduction": "mean"}))
+class CrossEntropyBackward(FastGradient):
+    """CrossEntropy's gradient from the logits and dy, using the log-softmax,
+    targets, mask and count its forward kept (``saved``); q is the target
+    distribution, (1 - e) on the target plus e / C everywhere.
 
-    def __init__(self, settings, saved=None, targets=None):
-        self.ignore_index = settings.get("ignore_index")
-        self.label_smoothing = settings.get("label_smoothing", 0.0)
-        self.reduction = settings.get("reduction", "mean")
+    forward:  dlogits = (exp(logp) - q) * dy * valid / count   (reduction="mean")
+    gradient: (softmax(logits) - q) * the same scale, differentiated with
+              primitive ops (``formula``)
+    """
+    gradient_of = "CrossEntropy"
+
+    def __init__(self, saved, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.reduction = reduction
         self.saved = saved
-        self._targets = targets
-
-    def _state(self, logits):
-        if self.saved is None:
-            # Without the forward's state (samples): recompute it from targets.
-            ce = CrossEntropy(self.ignore_index, self.label_smoothing, self.reduction)
-            ce.xp = self.xp
-            ce.forward(logits, self.xp.asarray(self._targets))
-            self.saved = ce.saved
-        return self.saved
 
     def _scale(self, gy, valid, count, dtype, wrap):
         """The upstream gradient's share per row, shaped logits.shape[:-1] + (1,)."""
@@ -111,7 +122,7 @@ class CrossEntropyBackward(FusedGrad):
 
     def forward(self, logits, gy):
         xp = self.xp
-        logp, safe, valid, count = self._state(logits)
+        logp, safe, valid, count = self.saved
         eps = self.label_smoothing
         grad = xp.exp(logp)
         if eps:
@@ -123,20 +134,10 @@ class CrossEntropyBackward(FusedGrad):
 
     def formula(self, logits, gy):
         xp = self.xp
-        logp, safe, valid, count = self._state(logits.data)
+        _, safe, valid, count = self.saved
         n_classes = logits.shape[-1]
         eps = self.label_smoothing
         onehot = (safe[..., None] == xp.arange(n_classes)).astype(logits.dtype)
         target = constant(onehot * (1.0 - eps) + eps / n_classes)
         scale = self._scale(gy, valid, count, logits.dtype, constant)
         return (logits.softmax(axis=-1) - target) * scale
-
-
-def cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduction="mean"):
-    """Cross-entropy of ``logits`` (..., C) against integer ``targets`` (...)."""
-    if logits.dtype.kind != "f":
-        raise OpError(f"cross_entropy: logits must be floating-point, got {logits.dtype}")
-    targets = as_tensor(targets, logits)
-    if targets.dtype.kind not in "iu":
-        raise OpError(f"cross_entropy: targets must be integer class ids, got {targets.dtype}")
-    return CrossEntropy(ignore_index, label_smoothing, reduction)(logits, targets)

@@ -5,8 +5,9 @@ backward."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function, OpError
+from ..function import Function, OpError, public
 from ..samples import Floats, Sample
+from .common import constant
 
 
 class Dropout(Function):
@@ -22,37 +23,16 @@ class Dropout(Function):
         return _mask_scale(x, keep, 1.0 / (1.0 - self.p))
 
     def backward(self, gy):
-        return MaskScale(self.saved, 1.0 / (1.0 - self.p))(gy)
+        return MaskScale(1.0 / (1.0 - self.p))(gy, constant(self.saved))
 
 
-class MaskScale(Function):
-    """x * mask * scale for a fixed boolean mask: dropout's backward (and,
-    being linear, its own backward too)."""
-    saved_inputs = ()
-    samples = (Sample(Floats((2, 3)), mask=[[True, False, True], [False, True, True]], scale=2.0),)
-
-    def __init__(self, mask, scale):
-        self.saved = mask
-        self.scale = scale
-
-    def forward(self, x):
-        mask = self.saved
-        if not backend.is_array(mask):
-            mask = self.saved = self.xp.asarray(mask)
-        return _mask_scale(x, mask, self.scale)
-
-    def backward(self, gy):
-        return MaskScale(self.saved, self.scale)(gy)
-
-
-def _mask_scale(x, mask, scale):
-    y = x * mask                 # bool -> x's dtype inside the ufunc, no float mask made
-    y *= scale
-    return y
-
-
+@public(Dropout)
 def dropout(x, p=0.5, training=True):
-    """Identity when ``training`` is False or p == 0; zeros when p == 1."""
+    """Identity when ``training`` is False or p == 0; zeros when p == 1.
+
+    forward:  y = x * keep / (1 - p), keep drawn once: True with probability 1 - p
+    gradient: dx = dy * keep / (1 - p)   (the same mask)
+    """
     if isinstance(p, bool) or not isinstance(p, (int, float)):
         raise OpError(f"dropout: p must be a number, got {p!r}")
     if not 0.0 <= p <= 1.0:
@@ -62,3 +42,29 @@ def dropout(x, p=0.5, training=True):
     if p == 1.0:
         return x * 0.0
     return Dropout(p)(x)
+
+
+class MaskScale(Function):
+    """x * mask * scale for a boolean mask (an input that gets no gradient):
+    Dropout's backward and, being linear, its own backward too.
+
+    forward:  y = x * mask * scale
+    gradient: dx = dy * mask * scale
+    """
+    gradient_of = "Dropout"
+    saved_inputs = (1,)
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, x, mask):
+        return _mask_scale(x, mask, self.scale)
+
+    def backward(self, gy):
+        return MaskScale(self.scale)(gy, self.inputs[1]), None
+
+
+def _mask_scale(x, mask, scale):
+    y = x * mask                 # bool -> x's dtype inside the ufunc, no float mask made
+    y *= scale
+    return y

@@ -3,7 +3,7 @@ backward scatter-adds each output gradient into the row it came from."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function, OpError
+from ..function import Function, OpError, public
 from ..samples import Floats, Ints, Sample
 from .common import as_tensor
 
@@ -44,12 +44,27 @@ class Embedding(Function):
         return None, EmbeddingBackward(weight.shape[0], self.padding_idx)(ids, gy)
 
 
+@public(Embedding)
+def embedding(ids, weight, padding_idx=None):
+    """weight[ids] for integer ids of any shape -> ids.shape + (dim,).
+
+    forward:  y[..., :] = weight[ids[...], :]   (zeros where ids == padding_idx)
+    gradient: dweight[k] = sum of dy[i] over the positions i with ids[i] == k
+              (none for padding_idx); ids get none
+    """
+    ids = as_tensor(ids, weight)
+    return Embedding(padding_idx)(ids, weight)
+
+
 class EmbeddingBackward(Function):
-    """The weight gradient: zeros (num, dim) with gy's rows added at ids
-    (repeated ids add up); the padding row gets none."""
+    """Embedding's weight gradient: zeros (num, dim) with dy's rows added at
+    ids (repeated ids add up); the padding row gets none.
+
+    forward:  dweight[k] = sum of dy[i] over the positions i with ids[i] == k
+    gradient: d(dy) = embedding(ids, ddweight)   (a lookup again)
+    """
+    gradient_of = "Embedding"
     saved_inputs = (0,)
-    samples = (Sample(Ints((2, 3), high=4), Floats((2, 3, 2)), num=4),
-               Sample(Ints((5,), high=3), Floats((5, 2)), num=3, padding_idx=0))
 
     def __init__(self, num, padding_idx=None):
         self.num = num
@@ -65,9 +80,3 @@ class EmbeddingBackward(Function):
 
     def backward(self, ggw):
         return None, Embedding(self.padding_idx)(self.inputs[0], ggw)
-
-
-def embedding(ids, weight, padding_idx=None):
-    """weight[ids] for integer ids of any shape -> ids.shape + (dim,)."""
-    ids = as_tensor(ids, weight)
-    return Embedding(padding_idx)(ids, weight)

@@ -3,7 +3,7 @@ broadcast of the batch dimensions."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function, OpError
+from ..function import Function, OpError, public
 from ..samples import Floats, Sample
 from .common import pair
 
@@ -56,6 +56,17 @@ class Matmul(Function):
         return ga, gb
 
 
+@public(Matmul)
+def matmul(a, b):
+    """a @ b: 1-D, 2-D or batched, with NumPy's broadcast of batch dimensions
+    (a 1-D a is a row, a 1-D b a column, dropped again from the result).
+
+    forward:  y = a @ b
+    gradient: da = dy @ b^T,  db = a^T @ dy   (b^T: the last two axes swapped)
+    """
+    return Matmul()(*pair(a, b))
+
+
 class Linear(Function):
     """y = x @ weight.T + bias with PyTorch's (out_features, in_features)
     weight; leading dimensions of x are folded into one matrix product."""
@@ -89,10 +100,12 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def matmul(a, b):
-    return Matmul()(*pair(a, b))
-
-
+@public(Linear)
 def linear(x, weight, bias=None):
-    """x @ weight.T + bias, as PyTorch's F.linear."""
+    """x @ weight.T + bias, as PyTorch's F.linear.
+
+    forward:  y = x @ weight^T + bias
+    gradient: dx = dy @ weight,  dweight = dy^T @ x,  dbias = sum(dy)
+              (the leading axes of x and dy folded into one)
+    """
     return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)

@@ -3,13 +3,11 @@ y = (x - mean) / sqrt(var + eps) * weight + bias, with the population
 variance and eps inside the square root, as in the paper and PyTorch."""
 from __future__ import annotations
 
-from ..function import Function, OpError
+from ..function import Function, OpError, public
 from ..samples import Floats, Sample
+from ..tensor import ones, zeros
 from .common import as_tensor
-from .fused import FusedGrad
-
-_SAMPLES = (Sample(Floats((3, 5)), Floats((5,)), Floats((5,))),
-            Sample(Floats((2, 3, 4)), Floats((4,)), Floats((4,)), eps=1e-3))
+from .fast_gradient import FastGradient
 
 
 def _normalise(x, eps, xp):
@@ -24,7 +22,8 @@ def _normalise(x, eps, xp):
 
 class LayerNorm(Function):
     saved_inputs = (0, 1)
-    samples = _SAMPLES
+    samples = (Sample(Floats((3, 5)), Floats((5,)), Floats((5,))),
+               Sample(Floats((2, 3, 4)), Floats((4,)), Floats((4,)), eps=1e-3))
 
     def __init__(self, eps=1e-5):
         self.eps = eps
@@ -47,18 +46,43 @@ class LayerNorm(Function):
         return gx, gw, gb
 
 
-class LayerNormBackward(FusedGrad):
-    """(gx, gweight, gbias) of layer_norm from x, weight and gy, in one pass
-    using the x-hat and 1/std the forward kept."""
-    samples = (Sample(Floats((3, 5)), Floats((5,)), Floats((3, 5))),
-               Sample(Floats((2, 3, 4)), Floats((4,)), Floats((2, 3, 4)), eps=1e-3))
+@public(LayerNorm)
+def layer_norm(x, weight=None, bias=None, eps=1e-5):
+    """Normalise the last axis of x; weight/bias default to 1 and 0.
 
-    def __init__(self, eps=1e-5, saved=None):
+    forward:  xhat = (x - mean x) / sqrt(var x + eps)   (over the last axis)
+              y = xhat * weight + bias
+    gradient: g = dy * weight
+              dx = (g - mean g - xhat * mean(g * xhat)) / sqrt(var x + eps)
+              dweight = sum(dy * xhat), dbias = sum(dy)   (over the leading axes)
+    """
+    if x.ndim == 0:
+        raise OpError("layer_norm: needs a tensor of at least 1 dimension to normalise its "
+                      "last axis, got shape ()")
+    d = x.shape[-1]
+    weight = ones(d, dtype=x.dtype, device=x.device) if weight is None else as_tensor(weight, x)
+    bias = zeros(d, dtype=x.dtype, device=x.device) if bias is None else as_tensor(bias, x)
+    return LayerNorm(eps)(x, weight, bias)
+
+
+class LayerNormBackward(FastGradient):
+    """LayerNorm's (dx, dweight, dbias) from x, weight and dy in one pass,
+    using the x-hat and 1/std its forward kept (``saved``).
+
+    forward:  g = dy * weight
+              dx = (g - mean g - xhat * mean(g * xhat)) * rstd
+              dweight = sum(dy * xhat), dbias = sum(dy)
+    gradient: that formula, x-hat and rstd recomputed from x, differentiated
+              with primitive ops (``formula``)
+    """
+    gradient_of = "LayerNorm"
+
+    def __init__(self, eps, saved):
         self.eps = eps
         self.saved = saved
 
     def forward(self, x, weight, gy):
-        xhat, rstd = self.saved if self.saved is not None else _normalise(x, self.eps, self.xp)
+        xhat, rstd = self.saved
         lead = tuple(range(x.ndim - 1))
         gw = (gy * xhat).sum(axis=lead)
         gb = gy.sum(axis=lead)
@@ -77,15 +101,3 @@ class LayerNormBackward(FusedGrad):
         gx = (g - g.mean(axis=-1, keepdims=True)
               - xhat * (g * xhat).mean(axis=-1, keepdims=True)) * rstd
         return gx, (gy * xhat).sum(axis=lead), gy.sum(axis=lead)
-
-
-def layer_norm(x, weight=None, bias=None, eps=1e-5):
-    """Normalise the last axis of x; weight/bias default to 1 and 0."""
-    from ..tensor import ones, zeros
-    if x.ndim == 0:
-        raise OpError("layer_norm: needs a tensor of at least 1 dimension to normalise its "
-                      "last axis, got shape ()")
-    d = x.shape[-1]
-    weight = ones(d, dtype=x.dtype, device=x.device) if weight is None else as_tensor(weight, x)
-    bias = zeros(d, dtype=x.dtype, device=x.device) if bias is None else as_tensor(bias, x)
-    return LayerNorm(eps)(x, weight, bias)

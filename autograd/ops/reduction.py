@@ -1,12 +1,14 @@
-"""Reductions over axes (None, an int or a tuple; keepdims as in NumPy), and
-``sum_to``, the engine's un-broadcast."""
+"""Reductions over axes (None, an int or a tuple; keepdims as in NumPy),
+``sum_to``, the engine's un-broadcast, and argmax / argmin (no gradient).
+Each reduction keeps the axes it reduced in ``saved``."""
 from __future__ import annotations
 
 import builtins  # this module defines its own sum/max/min
 
-from ..function import Function, OpError
+from .. import backend
+from ..function import Function, OpError, public
 from ..samples import Floats, Sample
-from .common import constant, keepdims_shape, normalize_axes
+from .common import constant, keepdims_shape, normalize_axes, normalize_axis
 
 _AXES_SAMPLES = (
     Sample(Floats((3, 4))),
@@ -22,20 +24,20 @@ class _Reduction(Function, abstract=True):
         self.keepdims = keepdims
 
     def _axes(self, x):
-        axes = normalize_axes(self.axis, x.ndim, self.name.lower())
-        self._reduced = axes
+        """The axes to reduce (None: all), kept in ``saved`` for backward."""
+        axes = self.saved = normalize_axes(self.axis, x.ndim, self.name.lower())
         return axes
 
     def _spread(self, gy, shape):
         """The output gradient broadcast back over the reduced axes."""
         if not self.keepdims:
-            gy = gy.reshape(keepdims_shape(shape, self._reduced))
+            gy = gy.reshape(keepdims_shape(shape, self.saved))
         return gy.broadcast_to(shape)
 
     def _count(self, shape):
         n = 1
         for i, s in enumerate(shape):
-            if self._reduced is None or i in self._reduced:
+            if self.saved is None or i in self.saved:
                 n *= s
         return n
 
@@ -51,6 +53,16 @@ class Sum(_Reduction):
         return self._spread(gy, self.inputs[0].shape)
 
 
+@public(Sum)
+def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (None: all axes).
+
+    forward:  y = sum(x, axis)
+    gradient: dx = dy broadcast back over the summed axes
+    """
+    return Sum(axis, keepdims)(x)
+
+
 class Mean(_Reduction):
     saved_inputs = ()
     samples = _AXES_SAMPLES
@@ -61,6 +73,16 @@ class Mean(_Reduction):
     def backward(self, gy):
         shape = self.inputs[0].shape
         return self._spread(gy, shape) * (1.0 / builtins.max(self._count(shape), 1))
+
+
+@public(Mean)
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (None: all axes) of n elements each.
+
+    forward:  y = sum(x, axis) / n
+    gradient: dx = dy / n, broadcast back over the reduced axes
+    """
+    return Mean(axis, keepdims)(x)
 
 
 class Max(_Reduction):
@@ -77,15 +99,35 @@ class Max(_Reduction):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        y = self.output.data.reshape(keepdims_shape(x.shape, self._reduced))
+        y = self.output.data.reshape(keepdims_shape(x.shape, self.saved))
         hit = (x == y).astype(gy.dtype)
-        hit /= hit.sum(axis=self._reduced, keepdims=True)
+        hit /= hit.sum(axis=self.saved, keepdims=True)
         return self._spread(gy, x.shape) * constant(hit)
+
+
+@public(Max)
+def max(x, axis=None, keepdims=False):
+    """Largest value over ``axis`` (None: all axes); k: how many elements tie for it.
+
+    forward:  y = max(x, axis)
+    gradient: dx = dy / k where x == y, else 0
+    """
+    return Max(axis, keepdims)(x)
 
 
 class Min(Max):
     samples = _AXES_SAMPLES
     _pick = "min"
+
+
+@public(Min)
+def min(x, axis=None, keepdims=False):
+    """Smallest value over ``axis`` (None: all axes); k: how many elements tie for it.
+
+    forward:  y = min(x, axis)
+    gradient: dx = dy / k where x == y, else 0
+    """
+    return Min(axis, keepdims)(x)
 
 
 class Var(_Reduction):
@@ -102,8 +144,19 @@ class Var(_Reduction):
     def backward(self, gy):
         (x,) = self.inputs
         n = self._count(x.shape) - self.ddof
-        centred = x - x.mean(axis=self._reduced, keepdims=True)
+        centred = x - x.mean(axis=self.saved, keepdims=True)
         return self._spread(gy, x.shape) * centred * (2.0 / n)
+
+
+@public(Var)
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance over ``axis`` (None: all axes) of n elements each, divided
+    by n - ddof (ddof=0: the population variance).
+
+    forward:  y = sum((x - mean x)^2, axis) / (n - ddof)
+    gradient: dx = dy * 2 (x - mean x) / (n - ddof)
+    """
+    return Var(axis, keepdims, ddof)(x)
 
 
 class LogSumExp(_Reduction):
@@ -124,8 +177,19 @@ class LogSumExp(_Reduction):
         (x,) = self.inputs
         y = self.output
         if not self.keepdims:
-            y = y.reshape(keepdims_shape(x.shape, self._reduced))
+            y = y.reshape(keepdims_shape(x.shape, self.saved))
         return self._spread(gy, x.shape) * (x - y).exp()
+
+
+@public(LogSumExp)
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over ``axis`` (None: all axes), shifted by the max
+    (no overflow; a row of -inf gives -inf, not NaN).
+
+    forward:  y = m + log(sum(exp(x - m), axis)),  m = max(x, axis)
+    gradient: dx = dy * exp(x - y)   (= dy * softmax(x, axis))
+    """
+    return LogSumExp(axis, keepdims)(x)
 
 
 class SumTo(Function):
@@ -150,13 +214,29 @@ class SumTo(Function):
         return gy.broadcast_to(self.inputs[0].shape)
 
 
-def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)
-def mean(x, axis=None, keepdims=False): return Mean(axis, keepdims)(x)
-def max(x, axis=None, keepdims=False): return Max(axis, keepdims)(x)
-def min(x, axis=None, keepdims=False): return Min(axis, keepdims)(x)
-def var(x, axis=None, keepdims=False, ddof=0): return Var(axis, keepdims, ddof)(x)
-def logsumexp(x, axis=None, keepdims=False): return LogSumExp(axis, keepdims)(x)
-
-
+@public(SumTo)
 def sum_to(x, shape):
+    """x summed down to ``shape`` (undoing a broadcast to x's shape).
+
+    forward:  y = sum of x over its leading axes and where shape has a 1
+    gradient: dx = dy broadcast back to x's shape
+    """
     return x if tuple(x.shape) == tuple(shape) else SumTo(shape)(x)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the largest value over ``axis`` (None: of the flattened x),
+    as an int64 tensor; no gradient. A full reduction gives a 0-d tensor."""
+    return _arg("argmax", x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the smallest value over ``axis`` (None: of the flattened x),
+    as an int64 tensor; no gradient."""
+    return _arg("argmin", x, axis, keepdims)
+
+
+def _arg(how, x, axis, keepdims):
+    axis = None if axis is None else normalize_axis(axis, x.ndim, how)
+    index = getattr(x.data, how)(axis=axis, keepdims=keepdims)
+    return constant(backend.array_module(x.data).asarray(index))   # NumPy: a scalar -> 0-d

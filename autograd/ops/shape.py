@@ -3,9 +3,9 @@ broadcast, indexing, joining and splitting, dtype casts and device moves."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function, OpError
+from ..function import Function, OpError, public
 from ..samples import Floats, Sample
-from ..tensor import Tensor
+from ..tensor import Tensor, zeros
 from .common import as_tensor, normalize_axis, normalize_axes
 
 
@@ -26,6 +26,40 @@ class Reshape(Function):
 
     def backward(self, gy):
         return gy.reshape(self.inputs[0].shape)
+
+
+@public(Reshape)
+def reshape(x, shape):
+    """The same values in ``shape`` (one -1 is inferred), row-major order.
+
+    forward:  y = x read in row-major order into ``shape``
+    gradient: dx = dy reshaped to x's shape
+    """
+    if isinstance(shape, int):
+        shape = (shape,)
+    return x if tuple(shape) == x.shape else Reshape(shape)(x)
+
+
+def squeeze(x, axis=None):
+    """Drop axes of size 1 (all of them, or those named): a reshape."""
+    axes = normalize_axes(axis, x.ndim, "squeeze")
+    if axes is None:
+        axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    for a in axes:
+        if x.shape[a] != 1:
+            raise OpError(f"squeeze: axis {a} has size {x.shape[a]}, not 1 "
+                          f"(shape {tuple(x.shape)})")
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+
+def unsqueeze(x, axis):
+    """Insert an axis of size 1 at ``axis`` (negative counts from the end):
+    a reshape."""
+    ndim = x.ndim + 1
+    a = normalize_axis(axis, ndim, "unsqueeze")
+    shape = list(x.shape)
+    shape.insert(a, 1)
+    return Reshape(shape)(x)
 
 
 class Transpose(Function):
@@ -55,6 +89,30 @@ class Transpose(Function):
         return gy.transpose(tuple(inverse))
 
 
+@public(Transpose)
+def transpose(x, axes=None):
+    """The axes of x permuted: axis i of y is axis axes[i] of x (None: reversed).
+
+    forward:  y = x with its axes permuted by ``axes``
+    gradient: dx = dy with its axes permuted by the inverse permutation
+    """
+    return Transpose(axes)(x)
+
+
+def permute(x, axes):
+    """PyTorch's name for transpose with explicit axes."""
+    return Transpose(axes)(x)
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes: a transpose."""
+    perm = list(range(x.ndim))
+    a = normalize_axis(axis1, x.ndim, "swapaxes")
+    b = normalize_axis(axis2, x.ndim, "swapaxes")
+    perm[a], perm[b] = perm[b], perm[a]
+    return Transpose(perm)(x)
+
+
 class BroadcastTo(Function):
     saved_inputs = ()
     samples = (Sample(Floats((3, 1)), shape=(2, 3, 4)), Sample(Floats((4,)), shape=(3, 4)))
@@ -71,6 +129,23 @@ class BroadcastTo(Function):
 
     def backward(self, gy):
         return gy  # the engine sums it back to the input's shape
+
+
+@public(BroadcastTo)
+def broadcast_to(x, shape):
+    """x repeated along new leading axes and axes of size 1 to fill ``shape``.
+
+    forward:  y = x broadcast to ``shape`` (NumPy's rules)
+    gradient: dx = dy summed back to x's shape (by the engine, once)
+    """
+    return x if tuple(shape) == x.shape else BroadcastTo(shape)(x)
+
+
+def expand(x, shape):
+    """PyTorch's expand: broadcast_to, where -1 keeps that dimension."""
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return broadcast_to(x, shape)
 
 
 def _device_index(index, xp):
@@ -117,11 +192,26 @@ class GetItem(Function):
         return GetItemBackward(self.saved, self.inputs[0].shape)(gy)
 
 
+@public(GetItem)
+def getitem(x, index):
+    """x[index] with NumPy's basic and advanced indexing.
+
+    forward:  y = x[index]
+    gradient: dx = zeros of x's shape with dy added at index
+              (an element picked twice gets both gradients)
+    """
+    return GetItem(index)(x)
+
+
 class GetItemBackward(Function):
-    """Zeros of ``shape`` with ``gy`` added at ``index`` (repeats accumulate)."""
+    """GetItem's gradient: zeros of ``shape`` with dy added at ``index`` (the
+    forward's index, already arrays of the device; repeats accumulate).
+
+    forward:  dx = zeros(shape); dx[index] += dy
+    gradient: d(dy) = ddx[index]   (a getitem again)
+    """
+    gradient_of = "GetItem"
     saved_inputs = ()
-    samples = (Sample(Floats((2, 3)), index=(slice(0, 2), slice(1, 4)), shape=(4, 4)),
-               Sample(Floats((3,)), index=([0, 2, 0],), shape=(4,)))
 
     def __init__(self, index, shape):
         self.index = index
@@ -129,23 +219,30 @@ class GetItemBackward(Function):
 
     def forward(self, gy):
         xp = self.xp
-        index = _device_index(self.index, xp)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
-        if _is_advanced(index):
+        if _is_advanced(self.index):
             flat = []
-            for i in index:  # boolean masks -> the integer arrays NumPy would use
+            for i in self.index:  # boolean masks -> the integer arrays NumPy would use
                 if hasattr(i, "dtype") and i.dtype.kind == "b":
                     flat.extend(xp.nonzero(i))
                 else:
                     flat.append(i)
             backend.scatter_add(gx, tuple(flat), gy)
         else:
-            gx[index] = gy
-        self.saved = index
+            gx[self.index] = gy
         return gx
 
     def backward(self, ggx):
-        return GetItem(self.saved)(ggx)
+        return GetItem(self.index)(ggx)
+
+
+def _tensors(tensors, op):
+    """The tensors to join, as Tensors next to the first one (scalars, lists too)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise OpError(f"{op}: needs at least one tensor")
+    first = next((t for t in tensors if isinstance(t, Tensor)), None)
+    return [as_tensor(t, first) for t in tensors]
 
 
 class Concatenate(Function):
@@ -163,15 +260,26 @@ class Concatenate(Function):
                                            if i != axis):
                 raise OpError(f"concatenate: shapes {tuple(xs[0].shape)} and {tuple(x.shape)} "
                               f"differ outside axis {self.axis}")
-        self._sizes = [x.shape[axis] for x in xs]
+        self.saved = [x.shape[axis] for x in xs]          # the sizes along axis
         return self.xp.concatenate(xs, axis=axis)
 
     def backward(self, gy):
         bounds, total = [], 0
-        for s in self._sizes[:-1]:
+        for s in self.saved[:-1]:
             total += s
             bounds.append(total)
         return Split(bounds, self.axis)(gy)
+
+
+@public(Concatenate)
+def concatenate(tensors, axis=0):
+    """The tensors joined along an existing ``axis``.
+
+    forward:  y = [x1, x2, ...] joined along axis
+    gradient: dx1, dx2, ... = dy split along axis at the inputs' sizes
+    """
+    tensors = _tensors(tensors, "concatenate")
+    return Concatenate(axis)(*tensors)
 
 
 class Stack(Function):
@@ -195,6 +303,17 @@ class Stack(Function):
         return tuple(gy[lead + (i,)] for i in range(gy.shape[axis]))
 
 
+@public(Stack)
+def stack(tensors, axis=0):
+    """Tensors of one shape joined along a new ``axis``.
+
+    forward:  y[..., i, ...] = x_i   (i on the new axis)
+    gradient: dx_i = dy[..., i, ...]
+    """
+    tensors = _tensors(tensors, "stack")
+    return Stack(axis)(*tensors)
+
+
 class Split(Function):
     """Split into pieces at ``indices`` (a list), or into N equal ``sections``."""
     saved_inputs = ()
@@ -212,15 +331,26 @@ class Split(Function):
             raise OpError(f"split: axis {self.axis} of size {x.shape[axis]} does not split "
                           f"into {n} equal sections")
         pieces = tuple(self.xp.split(x, n, axis=axis))
-        self._shapes = [p.shape for p in pieces]
+        self.saved = [p.shape for p in pieces]
         return pieces
 
     def backward(self, *gys):
         like = next(g for g in gys if g is not None)
-        from ..tensor import zeros
         gys = [g if g is not None else zeros(*s, dtype=like.dtype, device=like.device)
-               for g, s in zip(gys, self._shapes)]
+               for g, s in zip(gys, self.saved)]
         return Concatenate(self.axis)(*gys)
+
+
+@public(Split)
+def split(x, indices_or_sections, axis=0):
+    """Pieces of x along ``axis``: cut at a list of indices, or N equal ones.
+
+    forward:  y1, y2, ... = x[..., :i1, ...], x[..., i1:i2, ...], ...
+    gradient: dx = dy1, dy2, ... concatenated (zeros for a piece without one)
+    """
+    if not isinstance(indices_or_sections, int):
+        indices_or_sections = list(indices_or_sections)
+    return Split(indices_or_sections, axis)(x)
 
 
 class AsType(Function):
@@ -238,6 +368,16 @@ class AsType(Function):
         return AsType(self.inputs[0].dtype)(gy)
 
 
+@public(AsType)
+def astype(x, dtype):
+    """x cast to ``dtype``.
+
+    forward:  y = x as dtype
+    gradient: dx = dy cast back to x's dtype
+    """
+    return x if backend.as_dtype(dtype) == x.dtype else AsType(dtype)(x)
+
+
 class ToDevice(Function):
     """Copy to another device; the gradient is copied back."""
     saved_inputs = ()
@@ -253,88 +393,13 @@ class ToDevice(Function):
         return ToDevice(self.inputs[0].device)(gy)
 
 
-# -- public functions --------------------------------------------------------
-
-def reshape(x, shape):
-    if isinstance(shape, int):
-        shape = (shape,)
-    return x if tuple(shape) == x.shape else Reshape(shape)(x)
-
-
-def transpose(x, axes=None):
-    return Transpose(axes)(x)
-
-
-def permute(x, axes):
-    return Transpose(axes)(x)
-
-
-def swapaxes(x, axis1, axis2):
-    perm = list(range(x.ndim))
-    a = normalize_axis(axis1, x.ndim, "swapaxes")
-    b = normalize_axis(axis2, x.ndim, "swapaxes")
-    perm[a], perm[b] = perm[b], perm[a]
-    return Transpose(perm)(x)
-
-
-def broadcast_to(x, shape):
-    return x if tuple(shape) == x.shape else BroadcastTo(shape)(x)
-
-
-def squeeze(x, axis=None):
-    """Drop axes of size 1 (all of them, or those named)."""
-    axes = normalize_axes(axis, x.ndim, "squeeze")
-    if axes is None:
-        axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
-    for a in axes:
-        if x.shape[a] != 1:
-            raise OpError(f"squeeze: axis {a} has size {x.shape[a]}, not 1 "
-                          f"(shape {tuple(x.shape)})")
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in axes))
-
-
-def unsqueeze(x, axis):
-    """Insert an axis of size 1 at ``axis`` (negative counts from the end)."""
-    ndim = x.ndim + 1
-    a = normalize_axis(axis, ndim, "unsqueeze")
-    shape = list(x.shape)
-    shape.insert(a, 1)
-    return Reshape(shape)(x)
-
-
-def getitem(x, index):
-    return GetItem(index)(x)
-
-
-def concatenate(tensors, axis=0):
-    tensors = _tensors(tensors, "concatenate")
-    return Concatenate(axis)(*tensors)
-
-
-def stack(tensors, axis=0):
-    tensors = _tensors(tensors, "stack")
-    return Stack(axis)(*tensors)
-
-
-def split(x, indices_or_sections, axis=0):
-    if not isinstance(indices_or_sections, int):
-        indices_or_sections = list(indices_or_sections)
-    return Split(indices_or_sections, axis)(x)
-
-
-def astype(x, dtype):
-    return x if backend.as_dtype(dtype) == x.dtype else AsType(dtype)(x)
-
-
+@public(ToDevice)
 def to_device(x, device):
+    """x copied to ``device`` ("cpu", "cuda", "cuda:N").
+
+    forward:  y = x on device
+    gradient: dx = dy copied back to x's device
+    """
     kind, index = backend.parse_device(device)
     name = "cpu" if kind.name == "cpu" else f"{kind.name}:{index}"
     return x if name == x.device else ToDevice(name)(x)
-
-
-def _tensors(tensors, op):
-    tensors = list(tensors)
-    if not tensors:
-        raise OpError(f"{op}: needs at least one tensor")
-    first = next((t for t in tensors if isinstance(t, Tensor)), None)
-    return [as_tensor(t, first) for t in tensors]

@@ -1,12 +1,12 @@
 """softmax and log_softmax along an axis, shifted by the max so that logits
 of 1e4 do not overflow and a row masked with a large negative value gets ~0
-weight, never NaN."""
+weight, never NaN. Their gradients are fast backward-only ops."""
 from __future__ import annotations
 
-from ..function import Function
+from ..function import Function, public
 from ..samples import Floats, Sample
 from .common import normalize_axis
-from .fused import FusedGrad
+from .fast_gradient import FastGradient
 
 _SAMPLES = (Sample(Floats((3, 5), -2, 2)), Sample(Floats((2, 3, 4), -2, 2), axis=1))
 
@@ -21,6 +21,8 @@ class Softmax(Function):
 
     def forward(self, x):
         axis = normalize_axis(self.axis, x.ndim, "softmax")
+        if x.size == 0:
+            return x.copy()                     # nothing to normalise (an empty axis or batch)
         e = x - x.max(axis=axis, keepdims=True)
         self.xp.exp(e, out=e)
         e /= e.sum(axis=axis, keepdims=True)
@@ -30,10 +32,23 @@ class Softmax(Function):
         return SoftmaxBackward(self.axis)(self.output, gy)
 
 
-class SoftmaxBackward(FusedGrad):
-    """gx = y * (gy - sum(gy * y)) from the softmax output y."""
-    samples = (Sample(Floats((3, 5), 0.1, 1.0), Floats((3, 5))),
-               Sample(Floats((2, 3, 4), 0.1, 1.0), Floats((2, 3, 4)), axis=1))
+@public(Softmax)
+def softmax(x, axis=-1):
+    """Softmax along ``axis``, shifted by the max (no overflow).
+
+    forward:  y = exp(x - max x) / sum(exp(x - max x), axis)
+    gradient: dx = y * (dy - sum(dy * y, axis))
+    """
+    return Softmax(axis)(x)
+
+
+class SoftmaxBackward(FastGradient):
+    """Softmax's gradient from its output y and the incoming dy, in one pass.
+
+    forward:  dx = y * (dy - sum(dy * y, axis))
+    gradient: that formula differentiated with primitive ops (``formula``)
+    """
+    gradient_of = "Softmax"
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -57,6 +72,8 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         axis = normalize_axis(self.axis, x.ndim, "log_softmax")
+        if x.size == 0:
+            return x.copy()
         z = x - x.max(axis=axis, keepdims=True)
         z -= self.xp.log(self.xp.exp(z).sum(axis=axis, keepdims=True))
         return z
@@ -65,10 +82,23 @@ class LogSoftmax(Function):
         return LogSoftmaxBackward(self.axis)(self.output, gy)
 
 
-class LogSoftmaxBackward(FusedGrad):
-    """gx = gy - exp(y) * sum(gy) from the log-softmax output y."""
-    samples = (Sample(Floats((3, 5), -2, 0), Floats((3, 5))),
-               Sample(Floats((2, 3, 4), -2, 0), Floats((2, 3, 4)), axis=0))
+@public(LogSoftmax)
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along ``axis``, computed without forming softmax.
+
+    forward:  y = x - max x - log(sum(exp(x - max x), axis))
+    gradient: dx = dy - exp(y) * sum(dy, axis)
+    """
+    return LogSoftmax(axis)(x)
+
+
+class LogSoftmaxBackward(FastGradient):
+    """LogSoftmax's gradient from its output y and the incoming dy.
+
+    forward:  dx = dy - exp(y) * sum(dy, axis)
+    gradient: that formula differentiated with primitive ops (``formula``)
+    """
+    gradient_of = "LogSoftmax"
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -78,11 +108,3 @@ class LogSoftmaxBackward(FusedGrad):
 
     def formula(self, y, gy):
         return gy - y.exp() * gy.sum(axis=self.axis, keepdims=True)
-
-
-def softmax(x, axis=-1):
-    return Softmax(axis)(x)
-
-
-def log_softmax(x, axis=-1):
-    return LogSoftmax(axis)(x)

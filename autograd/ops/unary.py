@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..function import Function
+from ..function import Function, public
 from ..samples import Floats, Sample
 from .common import constant
 
@@ -24,6 +24,16 @@ class Exp(Function):
         return gy * self.output
 
 
+@public(Exp)
+def exp(x):
+    """e to the power x, elementwise.
+
+    forward:  y = exp(x)
+    gradient: dx = dy * y
+    """
+    return Exp()(x)
+
+
 class Log(Function):
     samples = _POSITIVE
 
@@ -32,6 +42,16 @@ class Log(Function):
 
     def backward(self, gy):
         return gy / self.inputs[0]
+
+
+@public(Log)
+def log(x):
+    """Natural logarithm, elementwise.
+
+    forward:  y = log(x)
+    gradient: dx = dy / x
+    """
+    return Log()(x)
 
 
 class Sqrt(Function):
@@ -46,6 +66,16 @@ class Sqrt(Function):
         return gy / (self.output * 2)
 
 
+@public(Sqrt)
+def sqrt(x):
+    """Square root, elementwise.
+
+    forward:  y = sqrt(x)
+    gradient: dx = dy / (2 y)
+    """
+    return Sqrt()(x)
+
+
 class Tanh(Function):
     saved_inputs = ()
     saves_output = True
@@ -57,6 +87,16 @@ class Tanh(Function):
     def backward(self, gy):
         y = self.output
         return gy * (1 - y * y)
+
+
+@public(Tanh)
+def tanh(x):
+    """Hyperbolic tangent, elementwise.
+
+    forward:  y = tanh(x)
+    gradient: dx = dy * (1 - y^2)
+    """
+    return Tanh()(x)
 
 
 class Sigmoid(Function):
@@ -73,6 +113,17 @@ class Sigmoid(Function):
         return gy * y * (1 - y)
 
 
+@public(Sigmoid)
+def sigmoid(x):
+    """The logistic function, elementwise, computed as 0.5 (1 + tanh(x / 2))
+    so that it never overflows.
+
+    forward:  y = 1 / (1 + exp(-x))
+    gradient: dx = dy * y * (1 - y)
+    """
+    return Sigmoid()(x)
+
+
 class Relu(Function):
     samples = _AWAY_FROM_KINK
 
@@ -81,6 +132,16 @@ class Relu(Function):
 
     def backward(self, gy):
         return gy * constant((self.inputs[0].data > 0).astype(gy.dtype))
+
+
+@public(Relu)
+def relu(x):
+    """max(x, 0), elementwise.
+
+    forward:  y = max(x, 0)
+    gradient: dx = dy where x > 0, else 0
+    """
+    return Relu()(x)
 
 
 class Abs(Function):
@@ -93,6 +154,16 @@ class Abs(Function):
         return gy * constant(self.xp.sign(self.inputs[0].data))
 
 
+@public(Abs)
+def abs(x):
+    """|x|, elementwise.
+
+    forward:  y = |x|
+    gradient: dx = dy * sign(x)
+    """
+    return Abs()(x)
+
+
 class Sin(Function):
     samples = _ANY
 
@@ -103,6 +174,16 @@ class Sin(Function):
         return gy * self.inputs[0].cos()
 
 
+@public(Sin)
+def sin(x):
+    """Sine, elementwise.
+
+    forward:  y = sin(x)
+    gradient: dx = dy * cos(x)
+    """
+    return Sin()(x)
+
+
 class Cos(Function):
     samples = _ANY
 
@@ -111,6 +192,16 @@ class Cos(Function):
 
     def backward(self, gy):
         return -gy * self.inputs[0].sin()
+
+
+@public(Cos)
+def cos(x):
+    """Cosine, elementwise.
+
+    forward:  y = cos(x)
+    gradient: dx = -dy * sin(x)
+    """
+    return Cos()(x)
 
 
 _GELU_K = math.sqrt(2.0 / math.pi)
@@ -133,13 +224,11 @@ class Gelu(Function):
         return gy * ((t + 1) * 0.5 + x * 0.5 * dt)
 
 
-def exp(x): return Exp()(x)
-def log(x): return Log()(x)
-def sqrt(x): return Sqrt()(x)
-def tanh(x): return Tanh()(x)
-def sigmoid(x): return Sigmoid()(x)
-def relu(x): return Relu()(x)
-def abs(x): return Abs()(x)
-def gelu(x): return Gelu()(x)
-def sin(x): return Sin()(x)
-def cos(x): return Cos()(x)
+@public(Gelu)
+def gelu(x):
+    """GELU, tanh form (Hendrycks & Gimpel 2016), elementwise; k = sqrt(2/pi).
+
+    forward:  y = 0.5 x (1 + t),  t = tanh(k (x + 0.044715 x^3))
+    gradient: dx = dy * (0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 * 0.044715 x^2))
+    """
+    return Gelu()(x)

@@ -124,6 +124,35 @@ def test_no_grad_records_nothing_and_enable_grad_reenables():
     assert f(x).grad_fn is None
 
 
+def test_set_grad_enabled_works_as_a_plain_call_a_block_and_a_decorator():
+    x = ag.tensor([1.0], requires_grad=True)
+    try:
+        ag.set_grad_enabled(False)                  # as in PyTorch: takes effect at once
+        assert not ag.is_grad_enabled() and (x * 2).grad_fn is None
+        ag.set_grad_enabled(True)
+        assert ag.is_grad_enabled() and (x * 2).grad_fn is not None
+        with ag.set_grad_enabled(False):
+            assert (x * 2).grad_fn is None
+        assert ag.is_grad_enabled()                 # the block's end restores the mode
+
+        @ag.set_grad_enabled(False)
+        def f(t):
+            return t * 2
+        assert ag.is_grad_enabled()                 # decorating changes nothing yet
+        assert f(x).grad_fn is None and ag.is_grad_enabled()
+    finally:
+        ag.set_grad_enabled(True)
+
+
+def test_softmax_of_an_empty_axis_is_empty():
+    for fn in (ag.softmax, ag.log_softmax):
+        x = ag.zeros(2, 0, requires_grad=True)
+        y = fn(x, axis=-1)
+        assert y.shape == (2, 0)
+        y.sum().backward()
+        assert x.grad.shape == (2, 0)
+
+
 def test_detach_cuts_the_graph():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = (x * 2).detach()
@@ -219,3 +248,20 @@ def test_flatten_is_a_differentiable_reshape():
     assert y.shape == (6,)
     (y * ag.arange(6, dtype=ag.float64)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 2], [3, 4, 5]])
+
+
+def test_argmax_and_argmin_give_tensors_of_arrays_even_for_a_full_reduction():
+    x = ag.tensor([[1.0, 5.0], [7.0, -2.0]])
+    i, j = x.argmax(), x.argmin()
+    assert i.shape == () and i.item() == 2 and j.item() == 3
+    assert i.zero_().item() == 0                     # a 0-d array, not a NumPy scalar
+    assert x.argmax(axis=1).tolist() == [1, 0]
+    assert x.argmin(axis=0, keepdims=True).tolist() == [[0, 1]]
+
+
+def test_expand_keeps_the_dimensions_given_as_minus_one_and_is_differentiable():
+    x = ag.tensor([[1.0], [2.0]], dtype=ag.float64, requires_grad=True)
+    y = x.expand(3, -1, 4)
+    assert y.shape == (3, 2, 4)
+    assert np.array_equal(y.numpy(), np.broadcast_to(x.numpy(), (3, 2, 4)))
+    assert ag.gradcheck(lambda t: t.expand((3, -1, 4)), [x])

@@ -1,6 +1,6 @@
 """Every error path of autograd, reached through the public API, with a
 message that names the culprit: the op, the argument, the shapes, the dtype,
-the tensor (see also test_errors.py)."""
+the tensor."""
 import re
 
 import numpy as np
@@ -52,6 +52,13 @@ def test_a_repeated_axis_is_named():
         ag.ones(2, 3).sum(axis=(1, -1))
 
 
+@pytest.mark.parametrize("fn", [lambda x: x.sum(axis=2), lambda x: x.mean(axis=(0, -3)),
+                                lambda x: ag.softmax(x, axis=5), lambda x: x.max(axis=-4)])
+def test_invalid_axis(fn):
+    with pytest.raises(ValueError, match="out of range for a tensor of 2 dimensions"):
+        fn(ag.ones(2, 3))
+
+
 # -- elementwise and comparison ops with shapes that do not broadcast --------
 
 @pytest.mark.parametrize("name,fn", [
@@ -93,6 +100,11 @@ def test_an_op_given_something_that_is_not_a_tensor_names_the_op_and_the_input(v
         ag.linear(value, ag.ones(3, 4))
     with pytest.raises(TypeError, match=rf"^Relu: input 0 is a {kind}, not a Tensor"):
         ag.relu(value)
+
+
+def test_broadcast_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"Add.*\(3, 4\).*\(5,\)"):
+        ag.ones(3, 4) + ag.ones(5)
 
 
 # -- shape ops -----------------------------------------------------------------
@@ -148,6 +160,26 @@ def test_getitem_out_of_range_names_the_index_and_the_shape():
     with pytest.raises(ag.OpError, match=r"getitem: too many indices .* \(tensor of shape "
                                          r"\(3, 4\)\)"):
         x[0, 0, 0]
+
+
+def test_reshape_to_an_impossible_shape():
+    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4,\)"):
+        ag.ones(2, 3).reshape(4)
+
+
+def test_getitem_out_of_bounds():
+    with pytest.raises(ValueError, match=r"getitem.*\(3,\)"):
+        ag.ones(3)[5]
+
+
+def test_concatenate_shapes():
+    with pytest.raises(ValueError, match=r"concatenate: shapes \(2, 3\) and \(2, 4\)"):
+        ag.concatenate([ag.ones(2, 3), ag.ones(2, 4)])
+
+
+def test_squeeze_a_non_unit_axis():
+    with pytest.raises(ValueError, match="axis 0 has size 2"):
+        ag.ones(2, 1).squeeze(0)
 
 
 # -- reductions ------------------------------------------------------------------
@@ -237,12 +269,59 @@ def test_cross_entropy_negative_target_names_it_and_the_range():
         ag.cross_entropy(ag.ones(2, 3), [0, -1])
 
 
+def test_matmul_shape_mismatch_names_op_and_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul.*\(3, 4\).*\(5, 2\)"):
+        ag.ones(3, 4) @ ag.ones(5, 2)
+
+
+def test_matmul_batch_mismatch():
+    with pytest.raises(ValueError, match=r"matmul: batch dimensions"):
+        ag.ones(2, 3, 4) @ ag.ones(3, 4, 5)
+
+
+def test_matmul_of_a_scalar():
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        ag.matmul(ag.tensor(2.0), ag.ones(3))
+
+
+def test_layer_norm_parameter_shape():
+    with pytest.raises(ValueError, match=r"layer_norm.*\(4,\)"):
+        ag.layer_norm(ag.ones(2, 4), ag.ones(3), ag.zeros(3))
+
+
+def test_embedding_ids_out_of_range():
+    with pytest.raises(ValueError, match=r"embedding: ids contain 7.*\[0, 4\]"):
+        ag.embedding(ag.tensor([1, 7]), ag.ones(5, 2))
+
+
+def test_embedding_float_ids():
+    with pytest.raises(ValueError, match="must be integers"):
+        ag.embedding(ag.tensor([1.0]), ag.ones(5, 2))
+
+
+def test_dropout_probability():
+    with pytest.raises(ValueError, match="p must be in"):
+        ag.dropout(ag.ones(3), 1.5)
+
+
+def test_cross_entropy_target_out_of_range_and_shape():
+    with pytest.raises(ValueError, match=r"targets contain 4"):
+        ag.cross_entropy(ag.ones(2, 4), [0, 4])
+    with pytest.raises(ValueError, match=r"targets of shape \(3,\).*\(2, 4\)"):
+        ag.cross_entropy(ag.ones(2, 4), [0, 1, 2])
+
+
 # -- making tensors: data, dtypes, devices ---------------------------------------------
 
 @pytest.mark.parametrize("data,kind", [("abc", r"<U3 \(str\)"), ([object()], r"object \(list\)")])
 def test_data_that_cannot_be_a_tensor_names_its_type(data, kind):
     with pytest.raises(TypeError, match=rf"cannot make a tensor from data of type {kind}"):
         ag.tensor(data)
+
+
+def test_an_object_array_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"cannot make a tensor from an array of dtype object"):
+        ag.tensor(np.array([1, None], dtype=object))
 
 
 def test_adding_none_names_its_type():
@@ -295,6 +374,19 @@ def test_data_replaced_by_a_non_array_is_named():
     t.data = [1.0, 2.0]
     with pytest.raises(TypeError, match=r"not an array of a known device: list"):
         t.device
+
+
+def test_grad_on_an_integer_tensor_is_refused():
+    with pytest.raises(TypeError, match="floating-point"):
+        ag.tensor([1, 2, 3], requires_grad=True)
+    t = ag.tensor([1, 2])
+    with pytest.raises(TypeError, match="int64"):
+        t.requires_grad = True
+
+
+def test_unknown_device():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        ag.zeros(2, device="tpu")
 
 
 # -- tensor methods ------------------------------------------------------------------

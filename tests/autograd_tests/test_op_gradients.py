@@ -18,10 +18,37 @@ def _op(name, index):
     return (lambda *xs: cls(**sample.settings)(*xs)), sample
 
 
-def test_every_op_declares_samples():
+# Ops that run whatever function they are given, so no sample can stand
+# for them; each is checked where it is used.
+CHECKED_ELSEWHERE = {
+    "Checkpoint": "gradchecked (first and second order, dropout inside) against the block "
+                  "itself in tests/nn_tests/test_checkpointing.py",
+}
+
+
+def test_every_op_declares_samples_or_the_op_it_differentiates():
+    """A backward-only op names in ``gradient_of`` the op whose second-order
+    check exercises it; that op must have samples."""
     assert len(OPS) > 40
-    missing = [name for name, cls in OPS.items() if not cls.samples]
-    assert not missing, f"ops without samples: {missing}"
+    assert set(CHECKED_ELSEWHERE) <= set(OPS)
+    missing = [name for name, cls in OPS.items() if not cls.samples and name not in CHECKED_ELSEWHERE
+               and not (cls.gradient_of in OPS and OPS[cls.gradient_of].samples)]
+    assert not missing, f"ops with neither samples nor a gradient_of naming an op with samples: " \
+                        f"{missing}"
+    both = [name for name, cls in OPS.items() if cls.samples and cls.gradient_of]
+    assert not both, f"backward-only ops with samples of their own: {both}"
+
+
+def test_every_op_documents_its_forward_and_gradient_formulas():
+    """formulas() (the public function's docstring, or a backward-only op's
+    own) is what the graph tools show beside a node."""
+    undocumented = [name for name, cls in OPS.items()
+                    if "forward:" not in cls.formulas() or "gradient:" not in cls.formulas()]
+    assert not undocumented, f"ops whose formulas() lack 'forward:' or 'gradient:': " \
+                             f"{undocumented}"
+    orphans = [name for name, cls in OPS.items()
+               if "function" not in cls.__dict__ and cls.gradient_of is None]
+    assert not orphans, f"ops with neither a public function (@public) nor a gradient_of: {orphans}"
 
 
 @pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])

@@ -40,3 +40,25 @@ def test_second_order_through_a_checkpoint():
     block = _block().to(dtype=ag.float64).eval()
     x = ag.randn(3, 6, dtype=ag.float64, requires_grad=True)
     assert ag.gradgradcheck(lambda t: nn.checkpoint(block, t), [x])
+
+
+def _dropout_block(x, w):
+    return ag.dropout((x * w).tanh(), 0.3) * x
+
+
+def test_gradcheck_through_a_checkpoint_with_dropout_inside():
+    """Backward recomputes the block with the forward's random state, so the
+    dropout masks are the same: exact gradients of first and second order."""
+    ag.manual_seed(0)
+    x = ag.randn(3, 4, dtype=ag.float64, requires_grad=True)
+    w = ag.randn(4, dtype=ag.float64, requires_grad=True)
+    assert ag.checkpoint(_dropout_block, x, w).grad_fn.name == "Checkpoint"
+    assert ag.gradcheck(lambda a, b: ag.checkpoint(_dropout_block, a, b), [x, w])
+    assert ag.gradgradcheck(lambda a, b: ag.checkpoint(_dropout_block, a, b), [x, w])
+
+
+def test_gradcheck_through_a_checkpointed_module_in_training_mode():
+    block = _block().to(dtype=ag.float64).train()
+    x = ag.randn(3, 6, dtype=ag.float64, requires_grad=True)
+    assert ag.gradcheck(lambda t: nn.checkpoint(block, t), [x])
+    assert ag.gradgradcheck(lambda t: nn.checkpoint(block, t), [x])

@@ -1,4 +1,5 @@
-"""Shared by the tools tests: rendering with `dot`, reading DOT text."""
+"""Shared by the tools tests: rendering with `dot`, reading DOT text, the
+explorer pages and the headless browser that opens them."""
 import re
 import shutil
 import subprocess
@@ -6,9 +7,16 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tools import backward_order, scenes
+from tools.browser import missing as browser_missing
+from tools.graph_walk import ops_in_order, retain_all_grads
+
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None,
     reason="Graphviz's `dot` is not installed (apt-get install graphviz); rendering not tested")
+needs_browser = pytest.mark.skipif(
+    shutil.which("dot") is None or browser_missing() is not None,
+    reason=f"explorer not tested in a browser: {browser_missing() or 'no Graphviz `dot`'}")
 
 _CLUSTER = re.compile(r'^\s*subgraph "?cluster_(.*?)"? \{$')
 _NODE = re.compile(r"^\s*(\w+) \[")
@@ -56,3 +64,15 @@ def weakly_connected(graph) -> bool:
     for e in graph.edges:
         parent[find(e.src)] = find(e.dst)
     return len({find(i) for i in ids}) == 1
+
+
+def backpropagated_scene(name):
+    """A built-in scene after a backward pass (every intermediate gradient
+    kept), the ops in the order backward visited them, and each op's node id
+    in a graph walk of it (``op<i>``: forward order)."""
+    scene = scenes.build(name)
+    retain_all_grads([scene.loss])
+    with backward_order.record() as order:
+        scene.loss.backward(retain_graph=True)
+    op_ids = {fn: f"op{i}" for i, fn in enumerate(ops_in_order([scene.loss]))}
+    return scene, order, op_ids

@@ -60,7 +60,8 @@ def test_without_dot_the_dot_file_is_written_with_one_line_of_advice(tmp_path, c
 def test_unknown_extension_scene_and_depth_are_refused(tmp_path, capsys):
     assert main(["--scene", "attention", "-o", str(tmp_path / "a.jpeg")]) == 2
     assert capsys.readouterr().err == (f"error: cannot write {tmp_path / 'a.jpeg'}: the "
-                                       "extension must be one of .dot, .gv, .svg, .png, .pdf\n")
+                                       "extension must be one of .dot, .gv, .svg, .png, .pdf, "
+                                       ".html\n")
     with pytest.raises(SystemExit):
         main(["--scene", "nonesuch"])
     with pytest.raises(SystemExit):

@@ -65,7 +65,7 @@ def test_an_unknown_node_id_is_named():
 def test_a_file_of_an_unknown_format_is_named(tmp_path):
     path = tmp_path / "graph.jpeg"
     pattern = rf"^cannot write {re.escape(str(path))}: the extension must be one of .dot, .gv, " \
-              r".svg, .png, .pdf$"
+              r".svg, .png, .pdf, .html$"
     with pytest.raises(ValueError, match=pattern):
         save(draw(_loss()), path)
     assert main(["--scene", "attention", "-o", str(path)]) == 2     # the command: one line
