@@ -4,6 +4,7 @@
     python -m transformer.train --task reverse --epochs 5
     python -m transformer.train --train SRC TGT --valid SRC TGT --test SRC TGT --lowercase
     python -m transformer.train --resume runs/toy-pair  # continue exactly where it stopped
+    mpiexec -n 4 python -m transformer.train --data-parallel   # 4 ranks: data_parallel.py
 
 The run folder holds checkpoints (last.npz, best.npz), metrics.jsonl,
 loss.png and settings.json. Bad input gets a one-line error and exit code 2.
@@ -20,7 +21,7 @@ from dataclasses import asdict, replace
 import autograd as ag
 import nn
 
-from . import checkpoint
+from . import checkpoint, data_parallel
 from .batching import encode_pairs, make_batches
 from .config import PRESETS, TransformerConfig
 from .corpus import read_parallel, read_tsv
@@ -89,6 +90,10 @@ def parse_args(argv=None) -> dict:
     train.add_argument("--clip-norm", type=float, help="0 disables clipping")
     train.add_argument("--device", help="cpu, cuda or cuda:N")
     train.add_argument("--seed", type=int)
+    train.add_argument("--data-parallel", action="store_true",
+                       help="run as one rank of a data-parallel job started by mpiexec "
+                            "(pip install -e \".[mpi]\"): mpiexec -n 4 python -m "
+                            "transformer.train ... --data-parallel")
     run = p.add_argument_group("run folder")
     run.add_argument("--out", help="run folder (default: runs/<task or corpus>-<time>)")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
@@ -213,36 +218,57 @@ def main(argv=None):
     given = parse_args(argv)
     try:
         return run(given)
-    except (UsageError, ValueError, FileNotFoundError, nn.CheckpointError, KeyError) as e:
+    except nn.parallel.CommunicationError as e:        # a lost rank, a collective timed out
         print(f"error: {e}", file=sys.stderr)
+        nn.parallel.abort(3)
+    except (UsageError, ValueError, FileNotFoundError, nn.CheckpointError, KeyError,
+            nn.parallel.ParallelError) as e:
+        if not isinstance(e, nn.parallel.DisagreementError) or nn.parallel.rank() == 0:
+            print(f"error: {e}", file=sys.stderr)        # (every rank sees a disagreement)
         return 2
 
 
 def run(given):
     """Prepare the run (new or resumed), train it, report on the test split."""
+    parallel = data_parallel.start(given.pop("data_parallel", False))
     resume = given.pop("resume", None)
     state = checkpoint.load_run(resume, prefer=checkpoint.LAST) if resume else None
+    if state:
+        parallel.check_resume(state)
     s = resumed_settings(state, given) if state else new_settings(given)
     check_device(s.device)
     pairs = load_data(s)
     tokenizers, encoded, config = build(s, pairs)
     if state is None:
-        steps_per_epoch = len(make_batches(encoded["train"], s.max_tokens, s.seed, 0))
+        steps_per_epoch = len(parallel.shard(make_batches(encoded["train"], s.max_tokens,
+                                                          s.seed, 0)))
+        if not steps_per_epoch:
+            raise UsageError(f"an epoch has fewer batches than the {parallel.size} ranks: "
+                             "lower --max-tokens, or run fewer ranks")
         s = s.resolve(steps_per_epoch, config.d_model)
-        run_dir = _new_run_folder(s)
+        run_dir = parallel.from_writer(_new_run_folder(s))
     else:
         _check_config(state, config)
         run_dir = os.path.dirname(state["path"])
-    trainer = make_trainer(s, config, tokenizers, encoded, pairs, run_dir, state)
-    _write_settings(run_dir, s, config)
+    parallel.agree(asdict(s), config.to_dict(), tokenizers, state)
+    trainer = make_trainer(s, config, tokenizers, encoded, pairs, run_dir, state, parallel)
+    if parallel.writes:
+        _write_settings(run_dir, s, config)
     _print_run(run_dir, s, trainer, encoded)
     progress = trainer.fit()
     if progress.epoch < s.epochs:
         print(f"stopped at step {progress.step} (epoch {progress.epoch + 1}); continue with: "
-              f"python -m transformer.train --resume {run_dir}")
+              f"{_command(parallel)} --resume {run_dir}")
         return 0
-    report(trainer, pairs["test"])
+    if parallel.writes:
+        report(trainer, pairs["test"])
     return 0
+
+
+def _command(parallel):
+    if parallel.size == 1:
+        return "python -m transformer.train"
+    return f"mpiexec -n {parallel.size} python -m transformer.train --data-parallel"
 
 
 def _check_config(state, config):
@@ -252,25 +278,30 @@ def _check_config(state, config):
                          f"the data it was trained on ({config})")
 
 
-def make_trainer(s, config, tokenizers, encoded, pairs, run_dir, state=None):
+def make_trainer(s, config, tokenizers, encoded, pairs, run_dir, state=None, parallel=None):
     """The model (seeded, or the checkpoint's weights), its optimizer and
-    schedule, and a Trainer restored to where the checkpoint stopped."""
+    schedule, and a Trainer restored to where the checkpoint stopped
+    (data-parallel: rank 0's weights and state on every rank)."""
+    parallel = parallel or data_parallel.SingleProcess()
     ag.manual_seed(s.seed)
     model = Transformer(config)
     if state is not None:
         model.load_state_dict(state["model"])
-    model.to(s.device)
+    model.to(parallel.device(s.device))
     translator = Translator(model, *tokenizers)
     optimizer, schedule = make_optimizer(s, model)
     data = {"train": encoded["train"], "valid": encoded["valid"],
             "valid_pairs": pairs["valid"], "test_pairs": pairs["test"]}
-    os.makedirs(run_dir, exist_ok=True)
-    trainer = Trainer(run_dir, model, optimizer, schedule, data, translator, s)
+    if parallel.writes:
+        os.makedirs(run_dir, exist_ok=True)
+    trainer = Trainer(run_dir, model, optimizer, schedule, data, translator, s, parallel=parallel)
     if state is not None:
         trainer.restore(state)
-        _trim_metrics(trainer.metrics_path, trainer.progress.step)
+        if parallel.writes:
+            _trim_metrics(trainer.metrics_path, trainer.progress.step)
         print(f"resuming {run_dir} at epoch {trainer.progress.epoch + 1}, "
               f"step {trainer.progress.step}")
+    parallel.start(model, optimizer, s.seed, state)
     return trainer
 
 
@@ -284,6 +315,8 @@ def _print_run(run_dir, s, trainer, encoded):
     print(f"model: {trainer.model.num_parameters():,} parameters ({s.model}), source vocabulary "
           f"{len(t.src_vocab)}, target vocabulary {len(t.tgt_vocab)}, "
           f"{len(encoded['train'].src):,} training pairs, device {s.device}")
+    if trainer.parallel.describe():
+        print(trainer.parallel.describe())
 
 
 def _write_settings(run_dir, s, config):

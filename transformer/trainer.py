@@ -20,6 +20,7 @@ import nn
 
 from . import checkpoint, metrics, plots
 from .batching import collate, make_batches
+from .data_parallel import SingleProcess
 
 
 @dataclass
@@ -41,7 +42,10 @@ class StopRequested(Exception):
 
 class _CtrlC:
     """The first Ctrl-C asks the loop to save and stop after the current
-    step; a second one interrupts at once."""
+    step; a second one interrupts at once. (A repeat within a second is the
+    same Ctrl-C: under mpiexec each rank gets it from the terminal and again
+    from the launcher.)"""
+    same_press_seconds = 1.0
 
     def __init__(self):
         self.requested = False
@@ -51,10 +55,12 @@ class _CtrlC:
         return self
 
     def _handle(self, signum, frame):
+        if self.requested and time.monotonic() - self._first < self.same_press_seconds:
+            return
         if self.requested:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self._first = True, time.monotonic()
         print("\nCtrl-C: saving a checkpoint after this step (press again to abort)",
               flush=True)
 
@@ -65,16 +71,18 @@ class _CtrlC:
 
 class Trainer:
     def __init__(self, run, model, optimizer, schedule, data, translator, settings,
-                 progress=None, log=print):
+                 progress=None, log=print, parallel=None):
         """``run``: the run folder; ``data``: dict with "train"/"valid"
         Encoded splits and "valid_pairs" / "test_pairs" text pairs;
-        ``settings``: the run's resolved ``TrainSettings`` (saved with it)."""
+        ``settings``: the run's resolved ``TrainSettings`` (saved with it);
+        ``parallel``: this rank of a data-parallel run (data_parallel.py)."""
         self.run, self.model, self.optimizer, self.schedule = run, model, optimizer, schedule
         self.data, self.translator, self.settings = data, translator, settings
         self.progress = progress or Progress()
         self.log = log
         self.pad_id = model.config.pad_id
         self.metrics_path = os.path.join(run, "metrics.jsonl")
+        self.parallel = parallel or SingleProcess()
 
     # -- one step ---------------------------------------------------------------
     def train_step(self, src, tgt_in, tgt_out):
@@ -86,12 +94,13 @@ class Trainer:
                                 label_smoothing=s.label_smoothing)
         self.optimizer.zero_grad()
         loss.backward()
+        self.parallel.average_gradients(self.model)          # data-parallel: mean over ranks
         if s.clip_norm:
             nn.clip_grad_norm_(self.model.parameters(), s.clip_norm)
         self.optimizer.step()
         self.schedule.step()
         tokens = int((tgt_out != self.pad_id).sum().item())
-        return loss.item(), tokens
+        return self.parallel.mean_loss(loss.item(), tokens)
 
     # -- the loop ---------------------------------------------------------------
     def fit(self):
@@ -110,16 +119,19 @@ class Trainer:
 
     def _stop_now(self, ctrl_c):
         max_steps = self.settings.max_steps
-        return ctrl_c.requested or (max_steps is not None and self.progress.step >= max_steps)
+        return self.parallel.any(ctrl_c.requested) or (max_steps is not None and
+                                                       self.progress.step >= max_steps)
 
     def _train_epoch(self, ctrl_c):
         """The rest of the current epoch, from where its progress stands."""
         s, p = self.settings, self.progress
-        batches = make_batches(self.data["train"], s.max_tokens, seed=s.seed, epoch=p.epoch)
+        batches = self.parallel.shard(make_batches(self.data["train"], s.max_tokens, seed=s.seed,
+                                                   epoch=p.epoch))
         if self._stop_now(ctrl_c):
             raise StopRequested
         bar = tqdm(total=len(batches), initial=p.batch_in_epoch, desc=f"epoch {p.epoch + 1}",
-                   unit="batch", dynamic_ncols=True, disable=s.quiet, mininterval=0.5)
+                   unit="batch", dynamic_ncols=True, disable=s.quiet or not self.parallel.writes,
+                   mininterval=0.5)
         seen_tokens, t0 = 0, time.perf_counter()
         try:
             for index in range(p.batch_in_epoch, len(batches)):
@@ -137,7 +149,8 @@ class Trainer:
         p = self.progress
         src, tgt_in, tgt_out = collate(self.data["train"], batches[index], pad_id=self.pad_id,
                                        device=self.model.device)
-        norms = plots.GradientNorms(self.model) if index == len(batches) - 1 else None
+        last = index == len(batches) - 1 and self.parallel.writes
+        norms = plots.GradientNorms(self.model) if last else None
         step_start = time.perf_counter()
         loss, tokens = self.train_step(src, tgt_in, tgt_out)
         p.epoch_seconds += time.perf_counter() - step_start
@@ -170,7 +183,7 @@ class Trainer:
         train_seconds = p.epoch_seconds
         train_loss = p.epoch_loss_sum / max(p.epoch_tokens, 1)
         valid_loss = self.mean_nll(self.data["valid"])
-        scores = self.score(self.data["valid_pairs"], limit=s.eval_limit)
+        scores = self.parallel.from_writer(self.score(self.data["valid_pairs"], limit=s.eval_limit))
         p.epoch += 1
         p.batch_in_epoch, p.epoch_loss_sum, p.epoch_tokens, p.epoch_seconds = 0, 0.0, 0, 0.0
         record = {"kind": "epoch", "epoch": p.epoch, "step": p.step, "train_loss": train_loss,
@@ -179,7 +192,8 @@ class Trainer:
                   "lr": self.optimizer.param_groups[0]["lr"], **scores}
         self._append(record)
         self.log(format_epoch(record))
-        plots.loss_curve(self.records(), os.path.join(self.run, "loss.png"))
+        if self.parallel.writes:
+            plots.loss_curve(self.records(), os.path.join(self.run, "loss.png"))
         metric = scores[s.metric]
         if p.best_metric is None or metric > p.best_metric:
             p.best_metric, p.best_epoch = metric, p.epoch
@@ -221,10 +235,13 @@ class Trainer:
                 "schedule": self.schedule.state_dict(), "rng": ag.get_rng_state(),
                 "progress": asdict(self.progress),
                 "src_tokenizer": t.src_tokenizer.to_dict(), "tgt_tokenizer": t.tgt_tokenizer.to_dict(),
-                "src_vocab": t.src_vocab.to_dict(), "tgt_vocab": t.tgt_vocab.to_dict()}
+                "src_vocab": t.src_vocab.to_dict(), "tgt_vocab": t.tgt_vocab.to_dict(),
+                **self.parallel.state()}
 
     def save(self, name):
-        checkpoint.save_run(os.path.join(self.run, name), self.state())
+        state = self.state()                    # (data-parallel: every rank takes part)
+        if self.parallel.writes:
+            checkpoint.save_run(os.path.join(self.run, name), state)
 
     def restore(self, state):
         """Continue from a checkpoint's optimizer, schedule, generators and
@@ -235,6 +252,8 @@ class Trainer:
         self.progress = Progress(**dict(state["progress"]))
 
     def _append(self, record):
+        if not self.parallel.writes:
+            return
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
             f.flush()

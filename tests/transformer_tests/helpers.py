@@ -1,8 +1,13 @@
-"""Tiny models and batches for the transformer tests, and where Multi30k is."""
+"""Tiny models and batches for the transformer tests, where Multi30k is, and
+the comparison of two training runs."""
+import json
 import pathlib
+
+import numpy as np
 
 import autograd as ag
 import transformer as T
+from transformer import checkpoint
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # ../shared/data/multi30k beside the project (never copied into it), or shared/ in a checkout.
@@ -38,3 +43,26 @@ def batch(config, B=3, S=6, L=5, seed=1, device="cpu"):
     src = ag.tensor(src_np, device=device)
     tgt = ag.tensor(tgt_np, device=device)
     return src, tgt[:, :-1], tgt[:, 1:]
+
+
+def metric_lines(run):
+    """The records of a run folder's metrics.jsonl, without the timings."""
+    lines = [json.loads(line) for line in open(pathlib.Path(run) / "metrics.jsonl")]
+    for r in lines:
+        r.pop("train_seconds", None)
+    return lines
+
+
+def assert_same_run(run_a, run_b):
+    """Two run folders ended bit for bit alike: position, weights, optimizer
+    state, and the same metrics step by step. Returns both last checkpoints."""
+    a, b = (checkpoint.load_run(r, prefer=checkpoint.LAST) for r in (run_a, run_b))
+    assert a["progress"] == b["progress"]
+    for k in a["model"]:
+        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy())
+    for i, sa in a["optimizer"]["state"].items():
+        for name, v in sa.items():
+            vb = b["optimizer"]["state"][i][name]
+            assert (v.numpy() == vb.numpy()).all() if hasattr(v, "numpy") else v == vb
+    assert metric_lines(run_a) == metric_lines(run_b)            # same losses, step by step
+    return a, b

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 import nn
@@ -16,7 +15,7 @@ from transformer import checkpoint, evaluate, metrics, train, translate
 from transformer.settings import TrainSettings
 from transformer.tokenizer import WordTokenizer
 
-from .helpers import MULTI30K, ROOT
+from .helpers import MULTI30K, ROOT, assert_same_run
 
 FAST = ["--task", "copy", "--task-size", "120", "--eval-size", "8", "--max-tokens", "300",
         "--quiet", "--save-every", "0"]
@@ -88,18 +87,6 @@ def test_the_run_ends_with_held_out_accuracy_and_samples(tmp_path, capsys):
     assert "test exact match:" in out and "  source " in out and "  model " in out
 
 
-def _state(run):
-    s = checkpoint.load_run(run, prefer=checkpoint.LAST)
-    return s
-
-
-def _steps(run):
-    lines = [json.loads(line) for line in open(run / "metrics.jsonl")]
-    for r in lines:
-        r.pop("train_seconds", None)
-    return lines
-
-
 def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one_bit_for_bit(tmp_path,
                                                                                capsys):
     common = FAST + ["--epochs", "2", "--log-every", "1"]
@@ -109,15 +96,7 @@ def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one_bit_for_bit
     assert rc == 0 and "stopped at step 3" in out
     rc, out, _ = _run(["--resume", str(pieces), "--quiet"], capsys)
     assert rc == 0 and "resuming" in out
-    a, b = _state(straight), _state(pieces)
-    assert a["progress"] == b["progress"]
-    for k in a["model"]:
-        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy())
-    for i, sa in a["optimizer"]["state"].items():
-        for name, v in sa.items():
-            vb = b["optimizer"]["state"][i][name]
-            assert (v.numpy() == vb.numpy()).all() if hasattr(v, "numpy") else v == vb
-    assert _steps(straight) == _steps(pieces)                  # same losses, step by step
+    assert_same_run(straight, pieces)
 
 
 def test_a_process_killed_while_saving_leaves_the_previous_checkpoint(tmp_path):
