@@ -408,3 +408,23 @@ def string_array(text: str):
 def array_bytes(array) -> bytes:
     """The raw bytes of an array (C order), for checksums."""
     return numpy.ascontiguousarray(to_numpy(array)).tobytes()
+
+
+# ---------------------------------------------------------------------------
+# Data-parallel training on GPUs (nn.parallel): CuPy's NCCL bindings
+# ---------------------------------------------------------------------------
+
+def nccl():
+    """CuPy's NCCL module (``cupy.cuda.nccl``), which ``nn.parallel`` uses
+    to all-reduce gradients that live on GPUs; a clear error without it."""
+    if not cuda_available():
+        raise RuntimeError(f"NCCL needs CuPy and a GPU: {cuda_unavailable_reason}")
+    try:
+        from cupy.cuda import nccl as module   # optional: only GPU data-parallel runs load it
+    except ImportError as e:
+        raise RuntimeError(f"CuPy was built without NCCL ({e}); install NCCL for your CUDA "
+                           "(e.g. pip install nvidia-nccl-cu12)") from None
+    if not getattr(module, "available", True):
+        raise RuntimeError("CuPy finds no NCCL library; install NCCL for your CUDA "
+                           "(e.g. pip install nvidia-nccl-cu12)")
+    return module

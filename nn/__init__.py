@@ -5,7 +5,7 @@
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
     opt = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
-from . import functional, init, optim
+from . import functional, init, optim, parallel
 from .activation import GELU, ReLU, Sigmoid, Softmax, Tanh
 from .clip import clip_grad_norm_
 from .container import ModuleList, Sequential
@@ -22,4 +22,5 @@ from .checkpointing import checkpoint
 __all__ = ["Module", "Parameter", "StateDictError", "Linear", "Embedding", "LayerNorm",
            "Dropout", "ReLU", "GELU", "Tanh", "Sigmoid", "Softmax", "Sequential", "ModuleList",
            "CrossEntropyLoss", "MSELoss", "cross_entropy", "mse_loss", "clip_grad_norm_",
-           "save", "load", "CheckpointError", "functional_call", "checkpoint", "init", "optim", "functional"]
+           "save", "load", "CheckpointError", "functional_call", "checkpoint", "init", "optim", "functional",
+           "parallel"]

@@ -40,3 +40,14 @@ def _anomaly_pictures_in_a_temporary_folder(tmp_path_factory):
     from tools import anomaly_picture
     anomaly_picture.folder = str(tmp_path_factory.mktemp("anomaly-pictures"))
     yield
+
+
+@pytest.fixture
+def no_world(monkeypatch):
+    """nn.parallel as in a process that no MPI launcher started and that has
+    not called init() (the monkeypatch, for more changes)."""
+    from nn.parallel import world
+    monkeypatch.setattr(world, "_world", None)
+    for name in world.LAUNCHER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch

@@ -54,8 +54,8 @@ def non_empty(name, value):
 
 
 def check_args(args, rules):
-    """Run ``rules`` ({name: check}) on the argparse namespace ``args``
-    (values left at None are not checked)."""
+    """Run ``rules`` ({name: check}) on the attributes of ``args`` (an
+    argparse namespace, or the settings; values left at None are not checked)."""
     for name, check in rules.items():
         value = getattr(args, name)
         if value is not None:

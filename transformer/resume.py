@@ -2,7 +2,12 @@
 its command line: how this invocation runs (device, checkpoint and log
 intervals, the progress bar, where to stop) and more epochs. Any other flag
 that differs from the run's setting is refused by name, and training past
-the end of a cosine schedule (at lr 0) is refused with the way out."""
+the end of a cosine schedule (at lr 0) is refused with the way out.
+
+``--data-parallel`` is how this invocation runs, not a setting: it may be
+given or left out, but the number of ranks must be the checkpoint's
+(``world_size``; its ``rank_rng`` holds each rank's random state), since
+another number would change the batches of every step."""
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +22,30 @@ from .settings import TrainSettings
 CHANGEABLE = ("device", "save_every", "log_every", "quiet", "epochs")
 # This invocation's stopping point only: a resumed run does not inherit it.
 PER_INVOCATION = ("max_steps",)
+
+
+def check_world_size(state, size):
+    """Refuse to resume a checkpoint on another number of ranks than it was
+    trained on (a checkpoint without ``world_size``: one process)."""
+    saved, rngs = state.get("world_size", 1), state.get("rank_rng")
+    if isinstance(saved, bool) or not isinstance(saved, int) or saved < 1:
+        raise CommandError(f"{state['path']}: entry world_size: expected a number of ranks, "
+                           f"got {saved!r}")
+    if saved > 1 and (not isinstance(rngs, (list, tuple)) or len(rngs) != saved):
+        raise CommandError(f"{state['path']}: entry rank_rng: expected the random states of "
+                           f"the {saved} ranks")
+    if saved != size:
+        raise CommandError(f"{state['path']}: this run was trained on {saved} rank(s) and this "
+                           f"one has {size}; resume it as it was trained: "
+                           f"{resume_command(saved, 'RUN')}{' (one process)' * (saved == 1)} "
+                           "(another number of ranks would change the batches of every step)")
+
+
+def resume_command(size, run_dir) -> str:
+    """The command that continues ``run_dir`` on ``size`` ranks."""
+    if size == 1:
+        return f"python -m transformer.train --resume {run_dir}"
+    return f"mpiexec -n {size} python -m transformer.train --resume {run_dir} --data-parallel"
 
 
 def resumed_settings(state, given, extend_schedule=False) -> TrainSettings:

@@ -70,10 +70,7 @@ class TrainSettings:
         if self.model not in MODEL_PRESETS:
             raise ValueError(f"--model must be one of {sorted(MODEL_PRESETS)}, "
                              f"got {self.model!r}")
-        for name, check in _CHECKS.items():
-            value = getattr(self, name)
-            if value is not None:
-                check(name, value)
+        checks.check_args(self, _CHECKS)
         if self.schedule == "noam" and self.warmup == 0:
             raise ValueError("--warmup must be at least 1 with the noam schedule, got 0")
 

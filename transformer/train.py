@@ -4,6 +4,7 @@
     python -m transformer.train --task reverse --epochs 5
     python -m transformer.train --train SRC TGT --valid SRC TGT --test SRC TGT --lowercase
     python -m transformer.train --resume runs/toy-pair  # continue exactly where it stopped
+    mpiexec -n 4 python -m transformer.train --data-parallel   # 4 ranks: data_parallel.py
 
 The run folder holds checkpoints (last.npz, best.npz), metrics.jsonl,
 loss.png and settings.json. Bad input gets a one-line error and exit code 2;
@@ -16,18 +17,19 @@ import os
 import signal
 import sys
 from argparse import SUPPRESS, ArgumentParser
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import autograd as ag
 import nn
 
-from . import checkpoint, run_folder
+from . import checkpoint, data_parallel, run_folder
 from .batching import encode_pairs, make_batches
-from .cli import CommandError, run_command
+from .cli import EXIT_USAGE, CommandError, run_command
 from .config import PRESETS, TransformerConfig
 from .corpus import read_parallel, read_tsv
 from .model import Transformer
-from .resume import data_changes, fingerprint, resumed_settings
+from .resume import (check_world_size, data_changes, fingerprint, resume_command,
+                     resumed_settings)
 from .settings import DEFAULT_PEAK_LR, SCHEDULES, TrainSettings
 from .tasks import TASKS, make_task
 from .tokenizer import Vocab, WordTokenizer
@@ -83,11 +85,16 @@ def parse_args(argv=None) -> dict:
                        help=f"gradient norm clip (default {DEFAULTS.clip_norm:g}; 0 disables it)")
     train.add_argument("--device", help="cpu, cuda or cuda:N")
     train.add_argument("--seed", type=int)
+    train.add_argument("--data-parallel", action="store_true",
+                       help="run as one rank of a data-parallel job started by mpiexec "
+                            "(pip install -e \".[mpi]\"): mpiexec -n 4 python -m "
+                            "transformer.train ... --data-parallel")
     run = p.add_argument_group("run folder")
     run.add_argument("--out", help="run folder (default: runs/<task or corpus>-<time>)")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder (its "
                      "settings come from its checkpoint; --device, --save-every, --log-every, "
-                     "--quiet, --epochs and --max-steps may be given again)")
+                     "--quiet, --epochs and --max-steps may be given again, and "
+                     "--data-parallel on the run's number of ranks)")
     run.add_argument("--extend-schedule", action="store_true",
                      help="with --resume and more --epochs: stretch a cosine schedule's decay "
                           "to the new last step")
@@ -195,11 +202,12 @@ class Setup:
     encoded: dict                   # "train"/"valid" -> Encoded
     run_dir: str
     state: dict = None              # the checkpoint of a resumed run
+    parallel: data_parallel.SingleProcess = field(default_factory=data_parallel.SingleProcess)
 
 
-def new_run(given) -> Setup:
-    """A new run: settings checked, data read, vocabularies built, and only
-    then its run folder claimed."""
+def new_run(given, parallel) -> Setup:
+    """A new run: settings checked, data read, vocabularies built, the ranks
+    agreeing on them, and only then its run folder claimed (by rank 0)."""
     if given.pop("extend_schedule", False):
         raise CommandError("--extend-schedule applies to a resumed run (--resume RUN)")
     s = new_settings(given)
@@ -208,46 +216,79 @@ def new_run(given) -> Setup:
     tokenizers = build_tokenizers(s, pairs)
     encoded = encode(s, pairs, tokenizers)
     config = model_config(s, tokenizers)
-    steps_per_epoch = len(make_batches(encoded["train"], s.max_tokens, s.seed, 0))
-    s = s.resolve(steps_per_epoch, config.d_model)
-    run_dir = run_folder.claim(s.out, "corpus" if s.corpus else s.task)
-    return Setup(s, config, tokenizers, pairs, encoded, run_dir)
+    s = s.resolve(_steps_per_epoch(s, encoded, parallel), config.d_model)
+    parallel.agree(asdict(s), config.to_dict(), tokenizers, None)
+    run_dir = parallel.on_writer(lambda: run_folder.claim(s.out, "corpus" if s.corpus
+                                                          else s.task))
+    return Setup(s, config, tokenizers, pairs, encoded, run_dir, parallel=parallel)
 
 
-def resumed_run(resume, given) -> Setup:
-    """A resumed run: the checkpoint's settings, model and vocabularies; the
-    data read again and encoded with those vocabularies."""
+def _steps_per_epoch(s, encoded, parallel) -> int:
+    """The updates of one epoch: this rank's share of its batches."""
+    steps = len(parallel.shard(make_batches(encoded["train"], s.max_tokens, s.seed, 0)))
+    if not steps:
+        raise CommandError(f"an epoch has fewer batches than the {parallel.size} ranks: lower "
+                           "--max-tokens, or run fewer ranks")
+    return steps
+
+
+def resumed_run(resume, given, parallel) -> Setup:
+    """A resumed run: the checkpoint's settings, model and vocabularies (on
+    its number of ranks); the data read again and encoded with those
+    vocabularies. Rank 0 tidies the folder and says what changed."""
     state = checkpoint.load_run(resume, prefer=checkpoint.LAST, resume=True)
+    check_world_size(state, parallel.size)
     s = resumed_settings(state, given, given.pop("extend_schedule", False))
     check_device(s.device)
     run_dir = os.path.dirname(state["path"])
-    for name in run_folder.clean(run_dir):
+    for name in run_folder.clean(run_dir) if parallel.writes else ():
         print(f"removed {os.path.join(run_dir, name)}, left by a save that was killed")
     pairs = load_data(s)
     warning = data_changes(state, pairs)
-    if warning:
+    if warning and parallel.writes:
         print(warning, file=sys.stderr)
     parts = checkpoint.model_parts(state)
     encoded = encode(s, pairs, parts.tokenizers)
-    return Setup(s, parts.config, parts.tokenizers, pairs, encoded, run_dir, state)
+    parallel.agree(asdict(s), parts.config.to_dict(), parts.tokenizers, state)
+    return Setup(s, parts.config, parts.tokenizers, pairs, encoded, run_dir, state, parallel)
 
 
 def main(argv=None):
-    return run_command(run, parse_args(argv))
+    return run_command(run_rank, parse_args(argv))
+
+
+def run_rank(given):
+    """``run`` on this rank, with the errors of a data-parallel job: a lost
+    rank or a collective that timed out ends every rank (exit 3, as MPI's
+    own shutdown could wait for ever); an error that every rank meets alike
+    is said once, by rank 0."""
+    try:
+        return run(given)
+    except nn.parallel.CommunicationError as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        nn.parallel.abort(3)
+    except (nn.parallel.DisagreementError, data_parallel.SaidByRankZero):
+        if nn.parallel.rank() == 0:
+            raise
+        return EXIT_USAGE
 
 
 def run(given):
     """Prepare the run (new or resumed), train it, report on the test split.
     Returns the exit code."""
+    parallel = data_parallel.start(given.pop("data_parallel", False))
     resume = given.pop("resume", None)
-    setup = resumed_run(resume, given) if resume is not None else new_run(given)
+    setup = (resumed_run(resume, given, parallel) if resume is not None
+             else new_run(given, parallel))
     trainer = make_trainer(setup)
-    run_folder.write_settings(setup.run_dir, setup.settings, setup.config)
+    if parallel.writes:
+        run_folder.write_settings(setup.run_dir, setup.settings, setup.config)
     _print_run(setup, trainer)
     progress = trainer.fit()
     if trainer.stopped_by is not None or progress.epoch < setup.settings.epochs:
         return _stopped(trainer, setup.run_dir)
-    report(trainer, setup.pairs["test"])
+    if parallel.writes:
+        report(trainer, setup.pairs["test"])
     return 0
 
 
@@ -257,31 +298,34 @@ def _stopped(trainer, run_dir) -> int:
     p, signum = trainer.progress, trainer.stopped_by
     why = f" by {signal.Signals(signum).name}" if signum is not None else ""
     print(f"stopped{why} at step {p.step} (epoch {p.epoch + 1}); continue with: "
-          f"python -m transformer.train --resume {run_dir}", flush=True)
+          f"{resume_command(trainer.parallel.size, run_dir)}", flush=True)
     return 0 if signum is None else 128 + signum
 
 
 def make_trainer(setup: Setup):
     """The model (seeded, or the checkpoint's weights), its optimizer and
-    schedule, and a Trainer restored to where the checkpoint stopped."""
-    s, state = setup.settings, setup.state
+    schedule, and a Trainer restored to where the checkpoint stopped
+    (data-parallel: rank 0's weights and state on every rank)."""
+    s, state, parallel = setup.settings, setup.state, setup.parallel
     ag.manual_seed(s.seed)
     model = Transformer(setup.config)
     if state is not None:
         model.load_state_dict(state["model"])
-    model.to(s.device)
+    model.to(parallel.device(s.device))
     translator = Translator(model, *setup.tokenizers)
     optimizer, schedule = make_optimizer(s, model)
     data = {"train": setup.encoded["train"], "valid": setup.encoded["valid"],
             "valid_pairs": setup.pairs["valid"], "test_pairs": setup.pairs["test"],
             "fingerprint": fingerprint(setup.pairs)}
-    trainer = Trainer(setup.run_dir, model, optimizer, schedule, data, translator, s)
+    trainer = Trainer(setup.run_dir, model, optimizer, schedule, data, translator, s,
+                      parallel=parallel)
     if state is not None:
         trainer.restore(state)
         p = trainer.progress
-        for note in trainer.metrics.trim_to(p.epoch, p.step):
+        for note in trainer.metrics.trim_to(p.epoch, p.step) if parallel.writes else ():
             print(f"note: {note}")
         print(f"resuming {setup.run_dir} at epoch {p.epoch + 1}, step {p.step}")
+    parallel.start(model, optimizer, s.seed, state)
     return trainer
 
 
@@ -295,6 +339,8 @@ def _print_run(setup, trainer):
     print(f"model: {trainer.model.num_parameters():,} parameters ({s.model}), source vocabulary "
           f"{len(t.src_vocab)}, target vocabulary {len(t.tgt_vocab)}, "
           f"{len(setup.encoded['train'].src):,} training pairs, device {s.device}")
+    if setup.parallel.describe():
+        print(setup.parallel.describe())
 
 
 def report(trainer, test_pairs, samples=5):

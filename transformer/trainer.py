@@ -20,6 +20,7 @@ import nn
 from . import checkpoint, metrics, plots
 from .batching import collate, make_batches
 from .cli import writing
+from .data_parallel import SingleProcess
 from .metrics_log import MetricsLog
 
 
@@ -43,15 +44,20 @@ class StopRequested(Exception):
 class _StopSignals:
     """The first SIGINT (Ctrl-C) or SIGTERM (what ``timeout``, ``docker
     stop`` and Slurm send) asks the loop to save and stop after the current
-    step; a second one stops at once."""
+    step; a second one stops at once. A repeat of the same signal within a
+    second is the same one: under mpiexec each rank gets Ctrl-C from the
+    terminal and again from the launcher (and a signal sent to the job's
+    process group, from it and from the launcher)."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
     SAYS = {signal.SIGINT: "Ctrl-C: saving a checkpoint after this step (press again to abort)",
             signal.SIGTERM: "SIGTERM: saving a checkpoint after this step (send it again to "
                             "stop at once)"}
+    same_signal_seconds = 1.0
 
     def __init__(self):
         self.received = None            # the signal number, once one came
+        self._at = None                 # when it came (time.monotonic())
 
     def __enter__(self):
         self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
@@ -59,10 +65,12 @@ class _StopSignals:
 
     def _handle(self, signum, frame):
         if self.received is not None:
+            if signum == self.received and time.monotonic() - self._at < self.same_signal_seconds:
+                return                           # the same one, delivered twice
             self._restore()
             signal.raise_signal(signum)          # the usual handler: KeyboardInterrupt, or exit
             return
-        self.received = signum
+        self.received, self._at = signum, time.monotonic()
         print("\n" + self.SAYS[signum], flush=True)
 
     def _restore(self):
@@ -76,10 +84,11 @@ class _StopSignals:
 
 class Trainer:
     def __init__(self, run, model, optimizer, schedule, data, translator, settings,
-                 progress=None, log=print):
+                 progress=None, log=print, parallel=None):
         """``run``: the run folder; ``data``: dict with "train"/"valid"
         Encoded splits and "valid_pairs" / "test_pairs" text pairs;
-        ``settings``: the run's resolved ``TrainSettings`` (saved with it)."""
+        ``settings``: the run's resolved ``TrainSettings`` (saved with it);
+        ``parallel``: this rank of a data-parallel run (data_parallel.py)."""
         self.run, self.model, self.optimizer, self.schedule = run, model, optimizer, schedule
         self.data, self.translator, self.settings = data, translator, settings
         self.progress = progress or Progress()
@@ -87,6 +96,7 @@ class Trainer:
         self.pad_id = model.config.pad_id
         self.metrics = MetricsLog(run)
         self.stopped_by = None          # the signal that stopped fit(), if one did
+        self.parallel = parallel or SingleProcess()
 
     # -- one step ---------------------------------------------------------------
     def train_step(self, src, tgt_in, tgt_out):
@@ -98,18 +108,20 @@ class Trainer:
                                 label_smoothing=s.label_smoothing)
         self.optimizer.zero_grad()
         loss.backward()
+        self.parallel.average_gradients(self.model)          # data-parallel: mean over ranks
         if s.clip_norm:
             nn.clip_grad_norm_(self.model.parameters(), s.clip_norm)
         self.optimizer.step()
         self.schedule.step()
         tokens = int((tgt_out != self.pad_id).sum().item())
-        return loss.item(), tokens
+        return self.parallel.mean_loss(loss.item(), tokens)
 
     # -- the loop ---------------------------------------------------------------
     def fit(self):
         """Train until ``epochs`` or ``max_steps``; returns the Progress.
         SIGINT or SIGTERM saves a checkpoint and returns early, with the
-        signal in ``stopped_by``."""
+        signal in ``stopped_by`` (data-parallel: on every rank, whichever
+        rank it came to)."""
         s, p = self.settings, self.progress
         with _StopSignals() as signals:
             try:
@@ -118,22 +130,24 @@ class Trainer:
                     self._end_epoch()
             except StopRequested:
                 self.save(checkpoint.LAST)
-            self.stopped_by = signals.received
+            self.stopped_by = self.parallel.first(signals.received)
         return p
 
     def _stop_now(self, signals):
         max_steps = self.settings.max_steps
-        return signals.received is not None or (max_steps is not None and
-                                                self.progress.step >= max_steps)
+        return self.parallel.any(signals.received is not None) or (
+            max_steps is not None and self.progress.step >= max_steps)
 
     def _train_epoch(self, signals):
         """The rest of the current epoch, from where its progress stands."""
         s, p = self.settings, self.progress
-        batches = make_batches(self.data["train"], s.max_tokens, seed=s.seed, epoch=p.epoch)
+        batches = self.parallel.shard(make_batches(self.data["train"], s.max_tokens, seed=s.seed,
+                                                   epoch=p.epoch))
         if self._stop_now(signals):
             raise StopRequested
         bar = tqdm(total=len(batches), initial=p.batch_in_epoch, desc=f"epoch {p.epoch + 1}",
-                   unit="batch", dynamic_ncols=True, disable=s.quiet, mininterval=0.5)
+                   unit="batch", dynamic_ncols=True, disable=s.quiet or not self.parallel.writes,
+                   mininterval=0.5)
         seen_tokens, t0 = 0, time.perf_counter()
         try:
             for index in range(p.batch_in_epoch, len(batches)):
@@ -147,11 +161,12 @@ class Trainer:
 
     def _train_batch(self, batches, index):
         """One timed step on batch ``index`` of the epoch, counted in the
-        progress; the epoch's last one also draws the gradient norms."""
+        progress; the epoch's last one also draws the gradient norms (rank 0)."""
         p = self.progress
         src, tgt_in, tgt_out = collate(self.data["train"], batches[index], pad_id=self.pad_id,
                                        device=self.model.device)
-        norms = plots.GradientNorms(self.model) if index == len(batches) - 1 else None
+        last = index == len(batches) - 1 and self.parallel.writes
+        norms = plots.GradientNorms(self.model) if last else None
         step_start = time.perf_counter()
         loss, tokens = self.train_step(src, tgt_in, tgt_out)
         p.epoch_seconds += time.perf_counter() - step_start
@@ -185,7 +200,7 @@ class Trainer:
         train_seconds = p.epoch_seconds
         train_loss = p.epoch_loss_sum / max(p.epoch_tokens, 1)
         valid_loss = self.mean_nll(self.data["valid"])
-        scores = self.score(self.data["valid_pairs"], limit=s.eval_limit)
+        scores = self.parallel.from_writer(self.score(self.data["valid_pairs"], limit=s.eval_limit))
         p.epoch += 1
         p.batch_in_epoch, p.epoch_loss_sum, p.epoch_tokens, p.epoch_seconds = 0, 0.0, 0, 0.0
         record = {"kind": "epoch", "epoch": p.epoch, "step": p.step, "train_loss": train_loss,
@@ -194,9 +209,10 @@ class Trainer:
                   "lr": self.optimizer.param_groups[0]["lr"], **scores}
         self._append(record)
         self.log(format_epoch(record))
-        path = os.path.join(self.run, "loss.png")
-        with writing(path):
-            plots.loss_curve(self.metrics.records(), path)
+        if self.parallel.writes:
+            path = os.path.join(self.run, "loss.png")
+            with writing(path):
+                plots.loss_curve(self.metrics.records(), path)
         metric = scores[s.metric]
         if p.best_metric is None or metric > p.best_metric:
             p.best_metric, p.best_epoch = metric, p.epoch
@@ -239,14 +255,18 @@ class Trainer:
                 "progress": asdict(self.progress),
                 "src_tokenizer": t.src_tokenizer.to_dict(), "tgt_tokenizer": t.tgt_tokenizer.to_dict(),
                 "src_vocab": t.src_vocab.to_dict(), "tgt_vocab": t.tgt_vocab.to_dict(),
-                "data_sha256": self.data.get("fingerprint")}
+                "data_sha256": self.data.get("fingerprint"), **self.parallel.state()}
 
     def save(self, name):
-        """Write checkpoint ``name`` atomically: an OS error names it, and
-        says that the previous one (if any) is intact."""
+        """Write checkpoint ``name`` atomically (rank 0; every rank takes part
+        in gathering its state): an OS error names it, and says that the
+        previous one (if any) is intact."""
+        state = self.state()
+        if not self.parallel.writes:
+            return
         path = os.path.join(self.run, name)
         with writing(path, intact=os.path.exists(path)):
-            checkpoint.save_run(path, self.state())
+            checkpoint.save_run(path, state)
 
     def restore(self, state):
         """Continue from a checkpoint's optimizer, schedule, generators and
@@ -260,6 +280,8 @@ class Trainer:
             raise nn.CheckpointError(f"{state['path']}: entry progress: {e}") from None
 
     def _append(self, record):
+        if not self.parallel.writes:
+            return
         with writing(self.metrics.path):
             self.metrics.append(record)
 

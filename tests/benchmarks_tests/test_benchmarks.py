@@ -102,3 +102,15 @@ def test_a_baseline_checkout_runs_the_chain_in_its_own_worker(tmp_path):
     assert all(len(fw) == len(bw) == 2 for fw, bw in times.values())
     assert [line.split()[0] for line in lines[3:5]] == list(times)
     assert lines[-1].startswith("# gradformer / gradformer@unknown (total us/op): ")
+
+
+def test_the_data_parallel_cost_model_matches_a_hand_count():
+    from benchmarks.data_parallel import efficiency, predicted_step, ring_bytes
+    G = 100 * 2**20                                   # 100 MiB of gradients
+    assert ring_bytes(2, G) == G and ring_bytes(8, G) == 1.75 * G and ring_bytes(64, G) == \
+        63 / 32 * G
+    # 8 machines, 10 Gbit/s, no latency: 1.75 * 100 MiB * 8 bits / 1e10 bit/s = 0.1468 s
+    assert math.isclose(predicted_step(8, 0.5, G, 10, 0.0), 0.5 + 1.75 * G * 8 / 1e10)
+    assert math.isclose(predicted_step(8, 0.5, G, 10, 1e-5), 0.5 + 1.75 * G * 8 / 1e10 + 14e-5)
+    assert predicted_step(1, 0.5, G, 10, 1e-5) == 0.5 and efficiency(1, 0.5, G, 10, 1e-5) == 1
+    assert math.isclose(efficiency(64, 0.5, G, 100, 0.0), 0.5 / (0.5 + 63 / 32 * G * 8 / 1e11))

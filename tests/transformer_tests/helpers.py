@@ -1,9 +1,13 @@
-"""Tiny models and batches for the transformer tests, and where Multi30k is."""
+"""Tiny models and batches for the transformer tests, where Multi30k is, the
+smallest training run, and the comparison of two training runs."""
 import pathlib
+
+import numpy as np
 
 import autograd as ag
 import transformer as T
-from transformer import train
+from transformer import checkpoint, train
+from transformer.metrics_log import MetricsLog
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # ../shared/data/multi30k beside the project (never copied into it), or shared/ in a checkout.
@@ -51,3 +55,27 @@ def run_train(args, capsys):
     rc = train.main(args)
     out = capsys.readouterr()
     return rc, out.out, out.err
+
+
+def metric_lines(run):
+    """The records of a run folder's metrics.jsonl, without the timings (the
+    wall-clock time, what differs between two runs of one seed)."""
+    records = MetricsLog(run).records()
+    for r in records:
+        r.pop("train_seconds", None)
+    return records
+
+
+def assert_same_run(run_a, run_b):
+    """Two run folders ended bit for bit alike: position, weights, optimizer
+    state, and the same metrics step by step. Returns both last checkpoints."""
+    a, b = (checkpoint.load_run(r, prefer=checkpoint.LAST) for r in (run_a, run_b))
+    assert a["progress"] == b["progress"]
+    for k in a["model"]:
+        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy())
+    for i, sa in a["optimizer"]["state"].items():
+        for name, v in sa.items():
+            vb = b["optimizer"]["state"][i][name]
+            assert (v.numpy() == vb.numpy()).all() if hasattr(v, "numpy") else v == vb
+    assert metric_lines(run_a) == metric_lines(run_b)            # same losses, step by step
+    return a, b

@@ -5,7 +5,6 @@ progress, and the same metrics.jsonl record for record.
 
 The points are hit deterministically: ``kill_at.py`` makes the process
 signal itself there (no sleeping, no timing)."""
-import json
 import os
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 
 from transformer import checkpoint, train
 
-from .helpers import ROOT
+from .helpers import ROOT, metric_lines
 
 KILL_AT = os.path.join(os.path.dirname(__file__), "kill_at.py")
 # 3 steps an epoch, 2 epochs; a step checkpoint every 3 steps falls on each
@@ -33,14 +32,6 @@ def _killed(point, sig, args):
     expected = -signal.SIGKILL if sig == "KILL" else 128 + signal.SIGTERM
     assert proc.returncode == expected, (point, proc.stdout, proc.stderr)
     return proc
-
-
-def _records(run):
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines]
-    for r in records:
-        r.pop("train_seconds", None)                    # wall-clock time, the one difference
-    return records
 
 
 def _assert_same_tree(a, b, where):
@@ -68,7 +59,7 @@ def _assert_same_run(got, expected):
         settings = [dict(a["settings"]), dict(b["settings"])]
         assert settings[0].pop("out") != settings[1].pop("out")     # the one difference
         assert settings[0] == settings[1]
-    assert _records(got) == _records(expected)
+    assert metric_lines(got) == metric_lines(expected)
     assert not [n for n in os.listdir(got) if n.endswith(".tmp")]
 
 

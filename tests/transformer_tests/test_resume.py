@@ -7,7 +7,9 @@ import math
 import pytest
 
 from transformer import checkpoint
+from transformer.cli import CommandError
 from transformer.metrics_log import MetricsLog
+from transformer.resume import check_world_size
 from transformer.trainer import Trainer
 
 from .helpers import TINY_RUN, run_train
@@ -142,3 +144,18 @@ def test_stray_temporary_files_of_a_killed_save_are_removed_at_the_next_start(st
     rc, out, _ = run_train(["--resume", str(stopped_run), "--max-steps", "2"], capsys)
     assert rc == 0 and f"removed {stray}, left by a save that was killed" in out
     assert not stray.exists() and mine.exists()
+
+
+@pytest.mark.parametrize("entries,message", [
+    ({"world_size": 0}, "entry world_size: expected a number of ranks, got 0"),
+    ({"world_size": "2"}, "entry world_size: expected a number of ranks, got '2'"),
+    ({"world_size": 2, "rank_rng": [{}]}, "entry rank_rng: expected the random states of the "
+                                          "2 ranks"),
+    ({}, "trained on 1 rank(s) and this one has 2; resume it as it was trained: python -m "
+         "transformer.train --resume RUN (one process)"),
+])
+def test_a_resumed_run_needs_the_number_of_ranks_it_was_trained_on(entries, message):
+    with pytest.raises(CommandError, match="^run/last.npz: ") as e:
+        check_world_size({"path": "run/last.npz", **entries}, 2)
+    assert message in str(e.value)
+    check_world_size({"path": "run/last.npz", "world_size": 2, "rank_rng": [{}, {}]}, 2)

@@ -8,15 +8,14 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 import nn
-from transformer import checkpoint, evaluate, metrics, train, translate
+from transformer import checkpoint, evaluate, metrics, train, trainer, translate
 from transformer.settings import TrainSettings
 from transformer.tokenizer import WordTokenizer
 
-from .helpers import MULTI30K, ROOT, run_train
+from .helpers import MULTI30K, ROOT, assert_same_run, run_train
 
 FAST = ["--task", "copy", "--task-size", "120", "--eval-size", "8", "--max-tokens", "300",
         "--quiet", "--save-every", "0"]
@@ -85,18 +84,6 @@ def test_the_run_ends_with_held_out_accuracy_and_samples(tmp_path, capsys):
     assert "test exact match:" in out and "  source " in out and "  model " in out
 
 
-def _state(run):
-    s = checkpoint.load_run(run, prefer=checkpoint.LAST)
-    return s
-
-
-def _steps(run):
-    lines = [json.loads(line) for line in open(run / "metrics.jsonl")]
-    for r in lines:
-        r.pop("train_seconds", None)
-    return lines
-
-
 def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one_bit_for_bit(tmp_path,
                                                                                capsys):
     common = FAST + ["--epochs", "2", "--log-every", "1"]
@@ -106,15 +93,7 @@ def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one_bit_for_bit
     assert rc == 0 and "stopped at step 3" in out
     rc, out, _ = _run(["--resume", str(pieces), "--quiet"], capsys)
     assert rc == 0 and "resuming" in out
-    a, b = _state(straight), _state(pieces)
-    assert a["progress"] == b["progress"]
-    for k in a["model"]:
-        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy())
-    for i, sa in a["optimizer"]["state"].items():
-        for name, v in sa.items():
-            vb = b["optimizer"]["state"][i][name]
-            assert (v.numpy() == vb.numpy()).all() if hasattr(v, "numpy") else v == vb
-    assert _steps(straight) == _steps(pieces)                  # same losses, step by step
+    assert_same_run(straight, pieces)
 
 
 def test_a_process_killed_while_saving_leaves_the_previous_checkpoint(tmp_path):
@@ -162,6 +141,41 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     state = checkpoint.load_run(run, prefer=checkpoint.LAST)
     assert state["progress"]["step"] >= 1
     assert not [n for n in os.listdir(run) if n.endswith(".tmp")]
+
+
+def _terminated(signum, frame):                    # SIGTERM's usual end, inside a test
+    raise SystemExit(128 + signum)
+
+
+@pytest.fixture
+def sigterm_exits():
+    old = signal.signal(signal.SIGTERM, _terminated)
+    yield
+    signal.signal(signal.SIGTERM, old)
+
+
+def test_the_same_signal_again_within_a_second_is_the_same_one(monkeypatch, capsys,
+                                                               sigterm_exits):
+    """Under mpiexec each rank gets Ctrl-C from the terminal and again from
+    the launcher: one request. A later one, or another signal, stops at once."""
+    now = [100.0]
+    monkeypatch.setattr(trainer.time, "monotonic", lambda: now[0])
+    with trainer._StopSignals() as signals:
+        signal.raise_signal(signal.SIGTERM)
+        now[0] += 0.5
+        signal.raise_signal(signal.SIGTERM)                 # forwarded: the same one
+        assert signals.received == signal.SIGTERM
+        now[0] += 1.0
+        with pytest.raises(SystemExit):
+            signal.raise_signal(signal.SIGTERM)             # sent again: at once
+    with trainer._StopSignals() as signals:
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+        assert signals.received == signal.SIGINT
+        with pytest.raises(SystemExit):
+            signal.raise_signal(signal.SIGTERM)             # another signal: at once
+    assert capsys.readouterr().out.count("saving a checkpoint") == 2
+    assert signal.getsignal(signal.SIGTERM) is _terminated  # the handlers are given back
 
 
 def _corpus(folder, src_lines, tgt_lines, gz=False):
