@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import numbers
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -391,14 +392,17 @@ def set_rng_state(state: dict):
 # ---------------------------------------------------------------------------
 
 def save_npz(fileobj, arrays: dict):
-    """Write host copies of ``arrays`` to an open binary file as .npz."""
-    numpy.savez(fileobj, **{k: to_numpy(v) for k, v in arrays.items()})
+    """Write host copies of ``arrays`` to an open binary file as .npz (what
+    ``numpy.savez`` writes), refusing anything that would need pickle."""
+    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_STORED) as z:
+        for name, array in arrays.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as f:
+                numpy.lib.format.write_array(f, to_numpy(array), allow_pickle=False)
 
 
-def load_npz(path) -> dict:
-    """Read every array of an .npz file (no pickle; errors propagate)."""
-    with numpy.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+def read_npy(fileobj):
+    """One array from an open ``.npy`` stream (an .npz entry), without pickle."""
+    return numpy.lib.format.read_array(fileobj, allow_pickle=False)
 
 
 def string_array(text: str):

@@ -11,7 +11,6 @@ only the entries the metadata names.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import stat
@@ -102,11 +101,8 @@ def _check_regular_file(path):
 def _read_entry(z, name):
     """One array entry of the open .npz ``z``, read by the backend's reader
     without inflating any other entry."""
-    one = io.BytesIO()
-    with zipfile.ZipFile(one, "w") as single:
-        single.writestr(name, z.read(name))
-    one.seek(0)
-    return backend.load_npz(one)[name[:-len(".npy")]]
+    with z.open(name) as f:
+        return backend.read_npy(f)
 
 
 def _read_meta(path, z):
