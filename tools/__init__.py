@@ -2,3 +2,4 @@
 and backprop graphs (``python -m tools.backprop_graph``) and anomaly pictures
 (``import tools.anomaly_picture``). Nothing in autograd, nn or transformer
 imports tools. (The benchmarks live in ``benchmarks/``, outside the library.)"""
+import nn  # noqa: F401  (first: another package named autograd is a clear error)
