@@ -1,6 +1,8 @@
 """PyTorch names that gradformer spells otherwise or lacks, each with what to
-use instead: ``autograd.<name>`` and ``tensor.<name>`` raise an
-AttributeError saying so (README, "PyTorch -> gradformer", has the table)."""
+use instead: ``autograd.<name>`` (through the package's ``__getattr__``) and
+``tensor.<name>`` (through ``Missing`` class attributes; a ``__getattr__`` on
+Tensor would slow every attribute lookup) raise an AttributeError saying so.
+README, "PyTorch -> gradformer", has the table."""
 from __future__ import annotations
 
 # autograd.<name> -> what to use instead
@@ -37,6 +39,19 @@ TENSOR = {
     "uniform_": "nn.init.uniform_(x, a, b)", "normal_": "nn.init.normal_(x, mean, std)",
     "square": "x * x or x ** 2",
 }
+
+
+class Missing:
+    """A class attribute standing for a PyTorch method the class lacks:
+    reading it raises the AttributeError ``missing`` makes (so ``hasattr``
+    is False, as for any missing attribute)."""
+
+    def __init__(self, name, instead):
+        self.name = name
+        self.instead = instead
+
+    def __get__(self, obj, owner=None):
+        raise missing(f"'{owner.__name__}' object", self.name, {self.name: self.instead})
 
 
 def missing(owner: str, name: str, table: dict) -> AttributeError:

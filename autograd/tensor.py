@@ -412,13 +412,6 @@ class Tensor:
 
     def __getitem__(self, index): return _sh.getitem(self, index)
 
-    def __getattr__(self, name):
-        """Called only for a missing attribute: a PyTorch method gradformer
-        lacks gets an error naming what to use instead."""
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise _pytorch_names.missing("'Tensor' object", name, _pytorch_names.TENSOR)
-
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
@@ -465,3 +458,7 @@ for _module, _names in (
     for _name in _names.split():
         setattr(Tensor, _name, getattr(_module, _name))
 Tensor.clamp = _ar.clip
+# PyTorch methods gradformer lacks: reading one raises an error naming what to
+# use instead (class attributes, so the lookups of everything else cost nothing).
+for _name, _instead in _pytorch_names.TENSOR.items():
+    setattr(Tensor, _name, _pytorch_names.Missing(_name, _instead))

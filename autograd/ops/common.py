@@ -41,8 +41,11 @@ def pair(a, b) -> tuple[Tensor, Tensor]:
     integer or boolean tensor meeting a float (a scalar: the default float;
     a float tensor: its dtype) becomes that float, as in PyTorch, rather
     than NumPy's float64."""
-    if type(a) is Tensor and type(b) is float and a.data.dtype.kind == "f":
-        return a, Tensor._make(backend.scalar_like(b, a.data))     # x * 0.5: the common case
+    if type(a) is Tensor:
+        if type(b) is float and a.data.dtype.kind == "f":
+            return a, Tensor._make(backend.scalar_like(b, a.data))  # x * 0.5: the common case
+        if type(b) is Tensor and a.data.dtype is b.data.dtype:
+            return a, b                                     # gy * b in a backward: as common
     if isinstance(a, Tensor):
         return _int_meets_float(a, as_tensor(b, a))
     if isinstance(b, Tensor):
