@@ -27,9 +27,14 @@ int32 = numpy.dtype("int32")
 int64 = numpy.dtype("int64")
 bool_ = numpy.dtype("bool")
 
+uint8 = numpy.dtype("uint8")
+int8 = numpy.dtype("int8")
+int16 = numpy.dtype("int16")
+
 _DTYPE_NAMES = {"float16": float16, "float32": float32, "float64": float64,
+                "uint8": uint8, "int8": int8, "int16": int16,
                 "int32": int32, "int64": int64, "bool": bool_, "float": float32,
-                "double": float64, "long": int64, "int": int64}
+                "double": float64, "half": float16, "long": int64, "int": int32}
 
 _default_float = float32
 
@@ -63,6 +68,17 @@ def as_dtype(dtype):
         raise TypeError(f"unsupported dtype {dtype!r} ({out}): tensors hold floating-point, "
                         "integer or boolean data")
     return out
+
+
+def device_and_dtype(args, device=None, dtype=None):
+    """The device and the dtype among ``x.to(...)``'s positional arguments:
+    ``to("cuda")``, ``to(float64)``, ``to("float64")``, ``to("cuda", float16)``."""
+    for arg in args:
+        if isinstance(arg, str) and arg not in _DTYPE_NAMES:
+            device = arg
+        elif arg is not None:
+            dtype = as_dtype(arg)
+    return device, dtype
 
 
 def is_floating(dtype) -> bool:
@@ -304,6 +320,23 @@ def asarray(data, dtype=None, device=None, copy=False):
 _PYTHON_NUMBERS = (float, int, bool)
 
 
+def is_host_array(obj) -> bool:
+    """A NumPy array (what from_numpy accepts)."""
+    return isinstance(obj, numpy.ndarray)
+
+
+def dtype_of_value(value):
+    """The dtype a tensor filled with ``value`` gets, as in PyTorch: bool,
+    int64 for integers, the default float for floats; arrays keep theirs."""
+    if isinstance(value, (bool, numpy.bool_)):
+        return bool_
+    if isinstance(value, (int, numpy.integer)):
+        return int64
+    if isinstance(value, (float, numpy.floating)):
+        return _default_float
+    return as_dtype(getattr(value, "dtype", None) or numpy.asarray(value).dtype)
+
+
 def scalar_like(value, array):
     """A 0-d array holding ``value`` in the dtype of ``array`` on its device
     (integers meeting a float stay exact; floats meeting ints use float)."""
@@ -359,6 +392,22 @@ def fresh_generator(device, seed):
     """A private generator (for checks that must not disturb the global ones)."""
     kind, index = parse_device(device)
     return kind.new_generator(seed, index)
+
+
+def generator_state(gen, device):
+    """The JSON-able state of a generator of ``device`` (see ``fresh_generator``)."""
+    kind, _ = parse_device(device)
+    if kind.get_state is None:
+        raise RuntimeError(f"generators of device {device!r} cannot save their state")
+    return kind.get_state(gen)
+
+
+def set_generator_state(gen, device, state):
+    """Restore what ``generator_state`` returned."""
+    kind, _ = parse_device(device)
+    if kind.set_state is None:
+        raise RuntimeError(f"generators of device {device!r} cannot restore a state")
+    kind.set_state(gen, state)
 
 
 def generator_for(array):

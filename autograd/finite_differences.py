@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from . import backend
 from .engine import grad
-from .tensor import Tensor, zeros_like
+from .factories import zeros_like
+from .tensor import Tensor
 
 
 def slope(f, ws, plus, minus, eps) -> float:

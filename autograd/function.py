@@ -20,6 +20,11 @@ class OpError(ValueError):
     """Bad input to an op, with a message naming the op and the problem."""
 
 
+class IndexOpError(OpError, IndexError):
+    """An index out of range: an OpError that ``except IndexError`` catches
+    too, as it would in PyTorch or NumPy."""
+
+
 class Function:
     """One op. What it keeps for backward, all in declared places that the
     engine frees after backward (unless ``retain_graph``):
@@ -97,7 +102,8 @@ class Function:
             raise
         except (ValueError, IndexError, TypeError) as e:
             shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
-            raise OpError(f"{self.name}: {e} (input shapes: {shapes})") from None
+            error = IndexOpError if isinstance(e, IndexError) else OpError
+            raise error(f"{self.name}: {e} (input shapes: {shapes})") from None
 
     def _wrap(self, y, record):
         """An output array as a Tensor made by this op (NumPy hands back

@@ -9,7 +9,8 @@ from __future__ import annotations
 from .engine import grad
 from .grad_mode import enable_grad
 from .ops.shape import stack
-from .tensor import Tensor, ones_like, zeros, zeros_like
+from .factories import ones_like, zeros, zeros_like
+from .tensor import Tensor
 
 
 def _tuple(x):

@@ -15,7 +15,8 @@ from __future__ import annotations
 from . import backend, finite_differences as fd
 from .engine import grad
 from .grad_mode import enable_grad, no_grad
-from .tensor import Tensor, zeros_like
+from .factories import zeros_like
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -4,13 +4,17 @@
 one ``Sample`` per case, holding input specs (in call order) and the op's
 settings. The generated tests build the inputs on every device and run the
 first- and second-order gradient checks on each sample of each op.
+
+A public function composed of other ops (no class of its own: masked_fill,
+repeat, sort, ...) declares its samples with ``@checked(Sample(...), ...)``
+and is checked the same way.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .backend import manual_seed
-from .tensor import rand, randint
+from .factories import rand, randint
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,21 @@ class Sample:
                 raise TypeError(f"unknown input spec {spec!r}")
             out.append(x)
         return out
+
+
+# Public functions composed of other ops -> (function, samples); see ``checked``.
+composites: dict[str, tuple] = {}
+
+
+def checked(*samples):
+    """Decorator declaring the samples of a function composed of other ops:
+    ``@checked(Sample(Floats((3, 4)), Bools((3, 4)), value=-1.0))``. The
+    function is called as ``function(*inputs, **settings)``; it is returned
+    unchanged."""
+    def mark(function):
+        name = function.__name__
+        if name in composites and composites[name][0] is not function:
+            raise TypeError(f"two checked functions named {name}")
+        composites[name] = (function, samples)
+        return function
+    return mark

@@ -1,7 +1,9 @@
 """``Tensor``: an array of any device plus what backpropagation needs.
 
 Operators and methods delegate to the op functions of ``autograd.ops``; the
-ops are where forward and backward live.
+ops are where forward and backward live. Most methods *are* those functions
+(bound at the end of this file), so ``x.sum(1, keepdim=True)`` is
+``autograd.sum(x, 1, keepdim=True)``, same arguments, same docstring.
 """
 from __future__ import annotations
 
@@ -89,6 +91,19 @@ class Tensor:
     def numel(self) -> int:
         return self.data.size
 
+    def size(self, dim=None):
+        """The shape (a tuple), or the size of axis ``dim``, as in PyTorch."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_ops_common.normalize_axis(dim, self.data.ndim, "size")]
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``)."""
+        return self.data.ndim
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -102,6 +117,8 @@ class Tensor:
         extra = []
         if self.device != "cpu":
             extra.append(f"device='{self.device}'")
+        if self.dtype not in (backend.default_dtype(), backend.int64, backend.bool_):
+            extra.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extra.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self._requires_grad:
@@ -129,6 +146,15 @@ class Tensor:
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
 
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"cannot format a tensor of shape {self.shape} with {spec!r}: "
+                            "only 0-d tensors take a format spec (use .item() or .tolist())")
+        return repr(self)
+
     def __float__(self):
         return float(self.item())
 
@@ -145,14 +171,21 @@ class Tensor:
         """The same data, cut from the graph (a new leaf that needs no grad)."""
         return Tensor._make(self.data)
 
-    def to(self, device=None, dtype=None):
-        """A copy on ``device`` and/or in ``dtype``; differentiable."""
+    def to(self, *args, device=None, dtype=None, copy=False, non_blocking=False):
+        """This tensor on a device and/or in a dtype, as PyTorch's ``to``:
+        ``to("cuda")``, ``to(ag.float64)``, ``to("cuda", ag.float16)``,
+        ``to(other)`` (other's device and dtype). Differentiable; ``self``
+        when nothing changes (unless ``copy``)."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            device, dtype = args[0].device, args[0].dtype
+        else:
+            device, dtype = backend.device_and_dtype(args, device, dtype)
         out = self
         if dtype is not None and backend.as_dtype(dtype) != self.dtype:
             out = _sh.astype(out, dtype)
         if device is not None:
             out = _sh.to_device(out, device)
-        return out
+        return _sh.clone(out) if copy and out is self else out
 
     def cpu(self):
         return self.to("cpu")
@@ -171,6 +204,20 @@ class Tensor:
 
     def long(self):
         return _sh.astype(self, backend.int64)
+
+    def half(self):
+        return _sh.astype(self, backend.float16)
+
+    def int(self):
+        return _sh.astype(self, backend.int32)
+
+    def bool(self):
+        return _sh.astype(self, backend.bool_)
+
+    def type(self, dtype=None):
+        """Cast to ``dtype`` (PyTorch's ``x.type(torch.float)``); without one,
+        the dtype's name."""
+        return str(self.dtype) if dtype is None else _sh.astype(self, dtype)
 
     # -- backpropagation ----------------------------------------------------
     def backward(self, grad=None, retain_graph=False, create_graph=False):
@@ -218,7 +265,8 @@ class Tensor:
         except (ValueError, IndexError, TypeError) as e:
             other = getattr(value, "shape", None)
             other = f", value of shape {tuple(other)}" if other is not None else ""
-            raise OpError(f"{what}: {e} (tensor{self._label()} of shape {self.shape}{other})") \
+            error = IndexOpError if isinstance(e, IndexError) else OpError
+            raise error(f"{what}: {e} (tensor{self._label()} of shape {self.shape}{other})") \
                 from None
 
     def add_(self, other):
@@ -267,6 +315,33 @@ class Tensor:
                 index = index.data
             self.data[index] = v
 
+    def masked_fill_(self, mask, value):
+        """Set the elements where ``mask`` (broadcast) holds to ``value``."""
+        with self._in_place("masked_fill_", value) as v:
+            xp = backend.array_module(self.data)
+            self.data[...] = xp.where(_as_array(mask), v, self.data)
+        return self
+
+    def index_fill_(self, dim, index, value):
+        """Set the slices at a 1-D integer ``index`` along ``dim`` to ``value``."""
+        with self._in_place("index_fill_", value) as v:
+            axis = _ops_common.normalize_axis(dim, self.data.ndim, "index_fill_")
+            self.data[(slice(None),) * axis + (_as_array(index),)] = v
+        return self
+
+    def scatter_(self, dim, index, src=None, value=None):
+        """self[..., index[..., i, ...], ...] = src[..., i, ...] along ``dim``
+        (or = ``value``), PyTorch's scatter_; the inverse of gather."""
+        source = value if src is None else src
+        with self._in_place("scatter_", source) as v:
+            axis = _ops_common.normalize_axis(dim, self.data.ndim, "scatter_")
+            index = _as_array(index)
+            _ix.check_gather_index(self.data, axis, index, "scatter_")
+            if getattr(v, "ndim", 0):
+                v = v[tuple(slice(0, n) for n in index.shape)]
+            self.data[_ix.along_axis(index, axis, backend.array_module(self.data))] = v
+        return self
+
     # -- arithmetic (NumPy broadcasting; Python scalars take our dtype) -----
     def __add__(self, o): return _ar.add(self, o)
     def __radd__(self, o): return _ar.add(o, self)
@@ -293,60 +368,47 @@ class Tensor:
     def __ne__(self, o): return _ar.compare(self, o, "not_equal")
     __hash__ = object.__hash__
 
-    # Boolean logic on masks (no gradient).
-    def __and__(self, o): return _ar.compare(self, o, "logical_and")
-    def __or__(self, o): return _ar.compare(self, o, "logical_or")
-    def __xor__(self, o): return _ar.compare(self, o, "logical_xor")
-    def __invert__(self): return _ar.logical_not(self)
+    # Bitwise on integers (keeping their dtype), logical on booleans; no gradient.
+    def __and__(self, o): return _ar.bitwise(self, o, "bitwise_and")
+    def __rand__(self, o): return _ar.bitwise(o, self, "bitwise_and")
+    def __or__(self, o): return _ar.bitwise(self, o, "bitwise_or")
+    def __ror__(self, o): return _ar.bitwise(o, self, "bitwise_or")
+    def __xor__(self, o): return _ar.bitwise(self, o, "bitwise_xor")
+    def __rxor__(self, o): return _ar.bitwise(o, self, "bitwise_xor")
+    def __invert__(self): return _ar.bitwise_not(self)
 
-    # -- elementwise --------------------------------------------------------
-    def exp(self): return _un.exp(self)
-    def log(self): return _un.log(self)
-    def sqrt(self): return _un.sqrt(self)
-    def tanh(self): return _un.tanh(self)
-    def sigmoid(self): return _un.sigmoid(self)
-    def relu(self): return _un.relu(self)
-    def gelu(self): return _un.gelu(self)
-    def abs(self): return _un.abs(self)
-    def sin(self): return _un.sin(self)
-    def cos(self): return _un.cos(self)
-    def clip(self, min=None, max=None): return _ar.clip(self, min, max)
-    clamp = clip
+    # -- elementwise, reductions, indexing: the op functions themselves, bound
+    # -- as methods at the end of this file (x.sum(1) is autograd.sum(x, 1)).
 
-    # -- reductions ---------------------------------------------------------
-    def sum(self, axis=None, keepdims=False): return _rd.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _rd.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _rd.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _rd.min(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, ddof=0): return _rd.var(self, axis, keepdims, ddof)
-    def logsumexp(self, axis=None, keepdims=False): return _rd.logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return _sm.softmax(self, axis)
-    def log_softmax(self, axis=-1): return _sm.log_softmax(self, axis)
-
-    def argmax(self, axis=None, keepdims=False): return _rd.argmax(self, axis, keepdims)
-    def argmin(self, axis=None, keepdims=False): return _rd.argmin(self, axis, keepdims)
-
-    # -- shape --------------------------------------------------------------
+    # -- shape (PyTorch's and NumPy's argument forms) -------------------------
     def reshape(self, *shape): return _sh.reshape(self, _shape_arg(shape))
     view = reshape
 
-    def transpose(self, *axes):
-        return _sh.transpose(self, _shape_arg(axes) if axes else None)
+    def transpose(self, *dims, axes=None):
+        """``transpose(d0, d1)`` swaps two axes (PyTorch); ``transpose(perm)``
+        or several axes permutes them and ``transpose()`` reverses them (NumPy)."""
+        return _sh.transpose(self, *dims, axes=axes)
 
-    def permute(self, *axes): return _sh.transpose(self, _shape_arg(axes))
-    def swapaxes(self, axis1, axis2): return _sh.swapaxes(self, axis1, axis2)
+    def permute(self, *dims): return _sh.transpose(self, _shape_arg(dims))
     def broadcast_to(self, *shape): return _sh.broadcast_to(self, _shape_arg(shape))
-
     def expand(self, *shape): return _sh.expand(self, _shape_arg(shape))
+    def repeat(self, *sizes): return _sh.repeat(self, _shape_arg(sizes))
 
-    def squeeze(self, axis=None): return _sh.squeeze(self, axis)
-    def unsqueeze(self, axis): return _sh.unsqueeze(self, axis)
-    def flatten(self): return _sh.reshape(self, (-1,))
-    def split(self, indices_or_sections, axis=0): return _sh.split(self, indices_or_sections, axis)
+    def t(self):
+        """The transpose of a matrix (a vector or scalar stays as it is)."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dimensions, got shape "
+                             f"{self.shape} (use transpose(d0, d1) or mT)")
+        return self if self.data.ndim < 2 else _sh.transpose(self, 0, 1)
 
     @property
     def T(self):
-        return _sh.transpose(self, None)
+        return _sh.transpose(self)
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return _sh.transpose(self, -2, -1)
 
     def __getitem__(self, index): return _sh.getitem(self, index)
 
@@ -370,78 +432,33 @@ def _shape_arg(args):
     return tuple(args)
 
 
-# -- factories -------------------------------------------------------------
-
-def tensor(data, requires_grad=False, dtype=None, device=None, name=None) -> Tensor:
-    """A new leaf tensor (a copy of ``data``); floats default to float32."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device, name=name)
-
-
-def _factory(fill, shape, dtype, device, requires_grad):
-    """Run ``fill(xp, shape, dtype)`` on ``device`` and wrap it as a leaf."""
-    dtype = backend.as_dtype(dtype) if dtype is not None else backend.default_dtype()
-    with backend.on_device(device) as xp:
-        data = fill(xp, _shape_arg(shape), dtype)
-    t = Tensor._make(data)
-    t.requires_grad = requires_grad
-    return t
-
-
-def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
-
-
-def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
-
-
-def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), shape, dtype, device,
-                    requires_grad)
-
-
-def zeros_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return zeros(*x.shape, dtype=dtype or x.dtype, device=x.device, requires_grad=requires_grad)
-
-
-def ones_like(x: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return ones(*x.shape, dtype=dtype or x.dtype, device=x.device, requires_grad=requires_grad)
-
-
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform on [0, 1) from the device's seedable generator."""
-    gen = backend.generator(device)
-    return _factory(lambda xp, s, d: gen.random(s, dtype=d), shape, dtype, device, requires_grad)
-
-
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal from the device's seedable generator."""
-    gen = backend.generator(device)
-    return _factory(lambda xp, s, d: gen.standard_normal(s, dtype=d),
-                    shape, dtype, device, requires_grad)
-
-
-def randint(low, high, shape, dtype=None, device=None) -> Tensor:
-    """Integers in [low, high) from the device's seedable generator."""
-    gen = backend.generator(device)
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _factory(lambda xp, s, d: gen.integers(low, high, size=s, dtype=d),
-                    shape, dtype or backend.int64, device, False)
-
-
-def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
-    """Like NumPy's arange; int64 for integer arguments."""
-    if stop is None:
-        start, stop = 0, start
-    if dtype is None and all(isinstance(v, int) for v in (start, stop, step)):
-        dtype = backend.int64
-    return _factory(lambda xp, s, d: xp.arange(start, stop, step, dtype=d),
-                    (), dtype, device, False)
+def _as_array(value):
+    return value.data if isinstance(value, Tensor) else value
 
 
 # Last, because the ops and the engine build on Tensor: they import this module.
 from .ops import arithmetic as _ar, unary as _un, reduction as _rd  # noqa: E402
-from .ops import shape as _sh, linalg as _la, softmax as _sm  # noqa: E402
-from .function import OpError  # noqa: E402
+from .ops import shape as _sh, linalg as _la, softmax as _sm, indexing as _ix  # noqa: E402
+from .ops import common as _ops_common  # noqa: E402
+from .function import IndexOpError, OpError  # noqa: E402
+from . import pytorch_names as _pytorch_names  # noqa: E402
 from . import engine as _engine  # noqa: E402
+
+# Methods that are the op functions themselves (x.exp() is autograd.exp(x)).
+for _module, _names in (
+        (_un, "exp log sqrt rsqrt tanh sigmoid relu gelu erf abs sin cos"),
+        (_ar, "add sub mul div pow neg maximum minimum clip masked_fill tril triu "
+              "isnan isinf isfinite allclose"),
+        (_rd, "sum mean max min amax amin var std logsumexp argmax argmin any all cumsum norm"),
+        (_sm, "softmax log_softmax"),
+        (_sh, "squeeze unsqueeze flatten split chunk swapaxes movedim moveaxis expand_as "
+              "repeat_interleave clone contiguous"),
+        (_ix, "gather index_select sort argsort topk"),
+        (_la, "matmul bmm")):
+    for _name in _names.split():
+        setattr(Tensor, _name, getattr(_module, _name))
+Tensor.clamp = _ar.clip
+# PyTorch methods gradformer lacks: reading one raises an error naming what to
+# use instead (class attributes, so the lookups of everything else cost nothing).
+for _name, _instead in _pytorch_names.TENSOR.items():
+    setattr(Tensor, _name, _pytorch_names.Missing(_name, _instead))

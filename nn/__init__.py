@@ -5,22 +5,29 @@
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
     opt = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
-from . import functional, init, optim, parallel
-from .activation import GELU, ReLU, Sigmoid, Softmax, Tanh
-from .clip import clip_grad_norm_
-from .container import ModuleList, Sequential
-from .dropout import Dropout
-from .embedding import Embedding
-from .linear import Linear
-from .loss import CrossEntropyLoss, MSELoss, cross_entropy, mse_loss
-from .module import Module, Parameter, StateDictError
-from .normalization import LayerNorm
-from .serialization import CheckpointError, load, save
-from .stateless import functional_call
-from .checkpointing import checkpoint
+from .shadowing import check_autograd
+
+check_autograd()     # first: another package named autograd is a clear error, not a deep one
+
+from . import data, functional, init, optim, parallel  # noqa: E402
+from .activation import GELU, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: E402
+from .clip import clip_grad_norm_  # noqa: E402
+from .container import ModuleList, Sequential  # noqa: E402
+from .dropout import Dropout  # noqa: E402
+from .embedding import Embedding  # noqa: E402
+from .linear import Linear  # noqa: E402
+from .loss import (BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, MSELoss,  # noqa: E402
+                   NLLLoss, cross_entropy, mse_loss)
+from .module import Module, Parameter, StateDictError  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+from .serialization import CheckpointError, load, save  # noqa: E402
+from .shape import Flatten, Identity  # noqa: E402
+from .stateless import functional_call  # noqa: E402
+from .checkpointing import checkpoint  # noqa: E402
 
 __all__ = ["Module", "Parameter", "StateDictError", "Linear", "Embedding", "LayerNorm",
-           "Dropout", "ReLU", "GELU", "Tanh", "Sigmoid", "Softmax", "Sequential", "ModuleList",
-           "CrossEntropyLoss", "MSELoss", "cross_entropy", "mse_loss", "clip_grad_norm_",
-           "save", "load", "CheckpointError", "functional_call", "checkpoint", "init", "optim", "functional",
-           "parallel"]
+           "Dropout", "ReLU", "GELU", "SiLU", "Softplus", "Tanh", "Sigmoid", "Softmax",
+           "Flatten", "Identity", "Sequential", "ModuleList", "CrossEntropyLoss", "MSELoss",
+           "NLLLoss", "BCEWithLogitsLoss", "KLDivLoss", "cross_entropy", "mse_loss",
+           "clip_grad_norm_", "save", "load", "CheckpointError", "functional_call", "checkpoint",
+           "init", "optim", "functional", "data", "parallel"]

@@ -195,8 +195,10 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def to(self, device=None, dtype=None):
-        """Move (and/or cast floating) parameters and buffers in place."""
+    def to(self, *args, device=None, dtype=None):
+        """Move (and/or cast floating) parameters and buffers in place:
+        ``to("cuda")``, ``to(ag.float64)``, ``to("cuda", ag.float16)``."""
+        device, dtype = backend.device_and_dtype(args, device, dtype)
         for m in self.modules():
             for table in (m._parameters, m._buffers):
                 for t in table.values():

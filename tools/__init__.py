@@ -4,3 +4,4 @@ explorer that steps through backward in the browser (``-o NAME.html``,
 ``tools.explorer_page``) and anomaly pictures (``import tools.anomaly_picture``).
 Nothing in autograd, nn or transformer imports tools. (The benchmarks live in
 ``benchmarks/``, outside the library.)"""
+import nn  # noqa: F401  (first: another package named autograd is a clear error)

@@ -7,6 +7,7 @@ Figure 1.
     model = transformer.Transformer(config)
     logits = model(src_ids, tgt_in_ids)            # (B, T_tgt, vocab)
 """
+import nn  # noqa: F401  (first: another package named autograd is a clear error)
 from .attention import MultiHeadAttention, scaled_dot_product_attention
 from .config import PRESETS, TransformerConfig
 from .decoder import Decoder, DecoderLayer

@@ -16,7 +16,7 @@ class TransformerConfig:
     dropout: float = 0.1             # on sublayer outputs and on embedding sums (paper: 0.1)
     attention_dropout: float = 0.1   # on attention weights (the Annotated Transformer's choice)
     max_len: int = 256               # longest sequence the positional table covers
-    activation: str = "relu"         # feed-forward nonlinearity: "relu" (paper) or "gelu"
+    activation: str = "relu"         # feed-forward nonlinearity: "relu" (paper) or "gelu" (tanh form)
     positional: str = "sinusoidal"   # "sinusoidal" (paper), "learned", or "none"
     norm_first: bool = False         # False: post-norm LayerNorm(x + Sublayer(x)) as the paper;
                                      # True: pre-norm x + Sublayer(LayerNorm(x)), plus a final

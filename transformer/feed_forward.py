@@ -11,7 +11,7 @@ class PositionwiseFeedForward(nn.Module):
     def __init__(self, d_model, d_ff, dropout=0.0, activation="relu"):
         super().__init__()
         self.w_1 = nn.Linear(d_model, d_ff)
-        self.activation = nn.ReLU() if activation == "relu" else nn.GELU()
+        self.activation = nn.ReLU() if activation == "relu" else nn.GELU(approximate="tanh")
         self.dropout = nn.Dropout(dropout)
         self.w_2 = nn.Linear(d_ff, d_model)
 

@@ -1,13 +1,15 @@
 """Binary arithmetic with NumPy broadcasting, and the other multi-input
-elementwise ops (maximum, minimum, where, clip). Each backward returns the
-gradient in the broadcast shape; the engine sums it back to the input's."""
+elementwise ops (maximum, minimum, where, clip) with what is built on where
+(masked_fill, tril, triu). Each backward returns the gradient in the
+broadcast shape; the engine sums it back to the input's. Then comparisons,
+bitwise and logical ops, and the NaN/Inf tests (no gradient)."""
 from __future__ import annotations
 
 from .. import backend
 from ..function import Function, OpError, public
-from ..samples import Bools, Floats, Sample
+from ..samples import Bools, Floats, Sample, checked
 from ..tensor import Tensor
-from .common import as_tensor, constant, pair
+from .common import as_tensor, constant, floating, pair
 
 _BINARY_SAMPLES = (
     Sample(Floats((3, 4)), Floats((3, 4))),
@@ -98,12 +100,16 @@ class Div(Function):
 
 @public(Div)
 def div(a, b) -> Tensor:
-    """a / b elementwise, broadcast.
+    """a / b elementwise, broadcast; true division, so integers give the
+    default float (float32), as in PyTorch.
 
     forward:  y = a / b
     gradient: da = dy / b,  db = -dy * a / b^2
     """
-    return Div()(*pair(a, b))
+    a, b = pair(a, b)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        a, b = floating(a), floating(b)
+    return Div()(a, b)
 
 
 class Neg(Function):
@@ -150,7 +156,8 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """a ** b with a tensor exponent (a > 0 where b needs a gradient)."""
+    """a ** b with a tensor exponent (a > 0 where b needs a gradient). At
+    a == 0, as in PyTorch: da = 0 where b == 0, db = 0 where b >= 0."""
     saves_output = True
     samples = (Sample(Floats((3, 4), 0.5, 2.0), Floats((3, 4))),
                Sample(Floats((2, 3), 0.5, 2.0), Floats((3,))))
@@ -160,22 +167,30 @@ class Pow(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        y = self.output
-        ga = gy * b * a ** (b - 1) if a.requires_grad else None
-        gb = gy * y * a.log() if b.requires_grad else None
+        ga = gb = None
+        # A base of 1 where the formula would give 0 * inf: the same limits
+        # PyTorch takes, and no inf anywhere in the graph of the gradient.
+        if a.requires_grad:
+            ga = gy * b * where(constant(b.data == 0), 1, a) ** (b - 1)
+        if b.requires_grad:
+            gb = gy * self.output * where(constant((a.data == 0) & (b.data >= 0)), 1, a).log()
         return ga, gb
 
 
 @public(Pow)
 @public(PowScalar)
 def pow(a, b) -> Tensor:
-    """a ** b; a scalar exponent c keeps a's dtype (PowScalar).
+    """a ** b; a scalar exponent c keeps a's dtype (PowScalar), but an
+    integer tensor to a float power gives the default float.
 
     forward:  y = a ** b
     gradient: da = dy * b * a ** (b - 1),  db = dy * y * log(a)
+              (0 where b == 0, resp. where a == 0 and b >= 0)
               (scalar c: da = dy * c * a ** (c - 1))
     """
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and backend.is_scalar(b):
+        if a.data.dtype.kind != "f" and isinstance(b, float):
+            a = floating(a)
         return PowScalar(b.item() if hasattr(b, "item") else b)(a)
     return Pow()(*pair(a, b))
 
@@ -251,6 +266,34 @@ def where(cond, a, b) -> Tensor:
     return Where()(cond, a, b)
 
 
+@checked(Sample(Floats((3, 4)), Bools((3, 4)), value=-2.0),
+         Sample(Floats((2, 3, 3)), Bools((3, 3)), value=0.5))
+def masked_fill(x, mask, value) -> Tensor:
+    """x with ``value`` where ``mask`` (broadcast) holds: where(mask, value, x)."""
+    return where(mask, as_tensor(value, x), x)
+
+
+@checked(Sample(Floats((3, 4))), Sample(Floats((2, 3, 3)), diagonal=-1))
+def tril(x, diagonal=0) -> Tensor:
+    """The lower triangle of the last two axes (j <= i + diagonal), zeros above."""
+    return _triangle(x, diagonal, False, "tril")
+
+
+@checked(Sample(Floats((3, 4))), Sample(Floats((2, 3, 3)), diagonal=1))
+def triu(x, diagonal=0) -> Tensor:
+    """The upper triangle of the last two axes (j >= i + diagonal), zeros below."""
+    return _triangle(x, diagonal - 1, True, "triu")
+
+
+def _triangle(x, diagonal, upper, op):
+    """x where j <= i + diagonal (``upper``: where not), zeros of x's dtype elsewhere."""
+    if x.ndim < 2:
+        raise OpError(f"{op}: needs a tensor of at least 2 dimensions, got shape {x.shape}")
+    xp = backend.array_module(x.data)
+    keep = xp.tri(x.shape[-2], x.shape[-1], diagonal, dtype=bool)
+    return Where()(constant(~keep if upper else keep), x, constant(xp.zeros((), x.dtype)))
+
+
 class Clip(Function):
     """Clamp into [min, max] (either may be None); gradient passes where
     min <= x <= max."""
@@ -284,7 +327,7 @@ def clip(x, min=None, max=None) -> Tensor:
     return Clip(min, max)(x)
 
 
-# -- comparisons and logic: boolean results, no gradient ----------------------
+# -- comparisons, bitwise and logic, NaN tests: no gradient ------------------
 
 def compare(a, b, how: str) -> Tensor:
     """a <, <=, >, >=, ==, != b as a boolean tensor (no gradient)."""
@@ -297,5 +340,56 @@ def compare(a, b, how: str) -> Tensor:
                       "broadcast together") from None
 
 
+def bitwise(a, b, how: str) -> Tensor:
+    """&, |, ^: bitwise on integers (keeping their dtype), logical on booleans."""
+    a, b = _no_floats(how, *pair(a, b))
+    return compare(a, b, how)
+
+
+def bitwise_not(x) -> Tensor:
+    """~x: bitwise not of integers, logical not of booleans."""
+    (x,) = _no_floats("bitwise_not", x)
+    return constant(backend.array_module(x.data).invert(x.data))
+
+
+def _no_floats(how, *tensors):
+    for t in tensors:
+        if t.dtype.kind not in "iub":
+            raise OpError(f"{how}: needs integer or boolean tensors, got {t.dtype} (for "
+                          "masks, compare first: (x > 0) & (y > 0))")
+    return tensors
+
+
+def logical_and(a, b) -> Tensor:
+    return compare(a, b, "logical_and")
+
+
+def logical_or(a, b) -> Tensor:
+    return compare(a, b, "logical_or")
+
+
+def logical_xor(a, b) -> Tensor:
+    return compare(a, b, "logical_xor")
+
+
 def logical_not(x) -> Tensor:
     return constant(backend.array_module(x.data).logical_not(x.data))
+
+
+def isnan(x) -> Tensor:
+    return constant(backend.array_module(x.data).isnan(x.data))
+
+
+def isinf(x) -> Tensor:
+    return constant(backend.array_module(x.data).isinf(x.data))
+
+
+def isfinite(x) -> Tensor:
+    return constant(backend.array_module(x.data).isfinite(x.data))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    """Whether |a - b| <= atol + rtol * |b| everywhere (a Python bool)."""
+    a, b = pair(a, b)
+    return bool(backend.array_module(a.data, b.data).allclose(a.data, b.data, rtol=rtol,
+                                                              atol=atol, equal_nan=equal_nan))

@@ -1,9 +1,17 @@
-"""Helpers the op modules share: turning operands into tensors, axes."""
+"""Helpers the op modules share: turning operands into tensors (and the
+integer -> float promotion), axes, and PyTorch's ``dim=`` / ``keepdim=``."""
 from __future__ import annotations
+
+import functools
+from collections import namedtuple
 
 from .. import backend
 from ..function import OpError
 from ..tensor import Tensor
+
+
+# What max(x, dim), min, sort and topk return, as PyTorch's return types do.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -12,6 +20,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     ``like``'s device, arrays keep their own dtype and device."""
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, ValuesIndices):
+        raise TypeError("an op was given the (values, indices) pair that max(x, dim), min, "
+                        "sort and topk return, as in PyTorch: take its .values (or use "
+                        "amax / amin for the values alone)")
     if like is None:
         return Tensor._make(backend.asarray(value))
     if backend.is_scalar(value):
@@ -26,24 +38,62 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 def pair(a, b) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors (either may be a scalar). An
-    integer tensor meeting a float scalar becomes float32, as in PyTorch,
-    rather than NumPy's float64."""
-    if type(a) is Tensor and type(b) is float and a.data.dtype.kind == "f":
-        return a, Tensor._make(backend.scalar_like(b, a.data))     # x * 0.5: the common case
+    integer or boolean tensor meeting a float (a scalar: the default float;
+    a float tensor: its dtype) becomes that float, as in PyTorch, rather
+    than NumPy's float64."""
+    if type(a) is Tensor:
+        if type(b) is float and a.data.dtype.kind == "f":
+            return a, Tensor._make(backend.scalar_like(b, a.data))  # x * 0.5: the common case
+        if type(b) is Tensor and a.data.dtype is b.data.dtype:
+            return a, b                                     # gy * b in a backward: as common
     if isinstance(a, Tensor):
-        return _int_meets_float(a, as_tensor(b, a), b)
+        return _int_meets_float(a, as_tensor(b, a))
     if isinstance(b, Tensor):
-        b2, a2 = _int_meets_float(b, as_tensor(a, b), a)
+        b2, a2 = _int_meets_float(b, as_tensor(a, b))
         return a2, b2
     a = as_tensor(a)
     return a, as_tensor(b, a)
 
 
-def _int_meets_float(t, other, raw):
-    if t.dtype.kind in "iub" and other.dtype.kind == "f" and not isinstance(raw, Tensor) \
-            and backend.is_scalar(raw):
-        t = Tensor._make(t.data.astype(other.dtype))
+def _int_meets_float(t, other):
+    kind, other_kind = t.data.dtype.kind, other.data.dtype.kind
+    if kind == other_kind:                          # the common case: nothing to promote
+        return t, other
+    if other_kind == "f" and kind in "iub":
+        t = Tensor._make(t.data.astype(other.data.dtype))
+    elif kind == "f" and other_kind in "iub":
+        other = Tensor._make(other.data.astype(t.data.dtype))
     return t, other
+
+
+def floating(x: Tensor) -> Tensor:
+    """x itself if floating-point, else x as the default float (float32):
+    what PyTorch gives ops with float results (exp, sqrt, true division)
+    on integer tensors, where NumPy would give float64."""
+    if not isinstance(x, Tensor) or x.data.dtype.kind == "f":
+        return x                                    # (a non-Tensor: the op names the problem)
+    return Tensor._make(x.data.astype(backend.default_dtype()))
+
+
+def accepts_dim(function):
+    """Let ``function`` take PyTorch's ``dim=`` and ``keepdim=`` for NumPy's
+    ``axis=`` and ``keepdims=``: the one place the two spellings meet. Every
+    public function and Tensor method with an axis is wrapped by it."""
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        if kwargs:
+            _rename(kwargs, "dim", "axis", function)
+            _rename(kwargs, "keepdim", "keepdims", function)
+        return function(*args, **kwargs)
+    return call
+
+
+def _rename(kwargs, torch_name, numpy_name, function):
+    if torch_name in kwargs:
+        if numpy_name in kwargs:
+            raise TypeError(f"{function.__name__}: got both {torch_name}= and {numpy_name}= "
+                            "(they are the same argument)")
+        kwargs[numpy_name] = kwargs.pop(torch_name)
 
 
 def normalize_axes(axis, ndim: int, op: str):

@@ -9,6 +9,7 @@ from ..samples import Floats, Ints, Sample
 from .common import as_tensor, constant
 from .embedding import check_ids
 from .fast_gradient import FastGradient
+from .softmax import log_softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -42,6 +43,7 @@ class CrossEntropy(Function):
 
     def forward(self, logits, targets):
         xp = self.xp
+        logits = xp.ascontiguousarray(logits)   # backward writes into views of its reshape
         if logits.ndim < 1 or targets.shape != logits.shape[:-1]:
             raise OpError(f"cross_entropy: targets of shape {tuple(targets.shape)} do not "
                           f"match logits of shape {tuple(logits.shape)} (expected "
@@ -80,15 +82,47 @@ def cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduc
 
     forward:  loss = -(1 - e) * log p[target] - e * mean(log p)   per row,
               0 where target == ignore_index; "mean" divides the sum by the
-              number of rows kept
+              number of rows kept. Probability targets q (..., C) instead:
+              loss = -sum(q' log p), q' = (1 - e) q + e / C
     gradient: dlogits = (p - q) * dy * kept / count, q = (1 - e) * onehot(target) + e / C
     """
     if logits.dtype.kind != "f":
         raise OpError(f"cross_entropy: logits must be floating-point, got {logits.dtype}")
     targets = as_tensor(targets, logits)
+    if targets.dtype.kind == "f":
+        return _with_probabilities(logits, targets, ignore_index, label_smoothing, reduction)
     if targets.dtype.kind not in "iu":
-        raise OpError(f"cross_entropy: targets must be integer class ids, got {targets.dtype}")
+        raise OpError(f"cross_entropy: targets must be integer class ids or class "
+                      f"probabilities, got {targets.dtype}")
+    logits = classes_last(logits, targets)
     return CrossEntropy(ignore_index, label_smoothing, reduction)(logits, targets)
+
+
+def classes_last(scores, targets):
+    """Scores with the classes on the last axis: PyTorch's (N, C, d1, ...)
+    layout, told apart by targets of shape (N, d1, ...), is moved there."""
+    if scores.ndim > 2 and tuple(targets.shape) != scores.shape[:-1] and \
+            tuple(targets.shape) == scores.shape[:1] + scores.shape[2:]:
+        return scores.movedim(1, -1)
+    return scores
+
+
+def _with_probabilities(logits, q, ignore_index, label_smoothing, reduction):
+    """Cross-entropy against a distribution q over the classes (last axis):
+    -sum(q log softmax(logits)), q smoothed towards uniform by e."""
+    if q.shape != logits.shape:
+        raise OpError(f"cross_entropy: class probabilities of shape {tuple(q.shape)} do not "
+                      f"match logits of shape {tuple(logits.shape)}")
+    if ignore_index is not None:
+        raise OpError("cross_entropy: ignore_index needs integer class-id targets, not "
+                      "class probabilities")
+    CrossEntropy(None, label_smoothing, reduction)            # checks the settings
+    if label_smoothing:
+        q = q * (1.0 - label_smoothing) + label_smoothing / logits.shape[-1]
+    loss = -(q * log_softmax(logits, axis=-1)).sum(axis=-1)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 class CrossEntropyBackward(FastGradient):

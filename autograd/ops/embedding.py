@@ -3,7 +3,7 @@ backward scatter-adds each output gradient into the row it came from."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function, OpError, public
+from ..function import Function, IndexOpError, OpError, public
 from ..samples import Floats, Ints, Sample
 from .common import as_tensor
 
@@ -16,7 +16,8 @@ def check_ids(ids, num, op, what="ids"):
         lo, hi = int(ids.min()), int(ids.max())
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
-            raise OpError(f"{op}: {what} contain {bad}, outside the valid range [0, {num - 1}]")
+            raise IndexOpError(f"{op}: {what} contain {bad}, outside the valid range "
+                               f"[0, {num - 1}]")
 
 
 class Embedding(Function):

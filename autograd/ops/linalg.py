@@ -1,6 +1,8 @@
 """Matrix products: ``a @ b`` for 1-D, 2-D and batched operands with NumPy's
-broadcast of the batch dimensions."""
+broadcast of the batch dimensions, ``linear``, ``bmm`` and ``einsum``."""
 from __future__ import annotations
+
+import string
 
 from .. import backend
 from ..function import Function, OpError, public
@@ -65,6 +67,92 @@ def matmul(a, b):
     gradient: da = dy @ b^T,  db = a^T @ dy   (b^T: the last two axes swapped)
     """
     return Matmul()(*pair(a, b))
+
+
+def bmm(a, b):
+    """Batched matrix product of two 3-D tensors (B, n, k) @ (B, k, m), as
+    PyTorch's bmm: a matmul that refuses other shapes."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise OpError(f"bmm: expected (B, n, k) and (B, k, m) tensors, got shapes "
+                      f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+class Einsum(Function):
+    """einsum with explicit letters (``...`` is expanded into letters of its
+    own first); no letter may repeat within one operand."""
+    samples = (Sample(Floats((2, 3, 4)), Floats((2, 5, 4)), equation="bqd,bkd->bqk"),
+               Sample(Floats((2, 3, 4)), Floats((4, 2)), equation="...d,de"),
+               Sample(Floats((3, 4)), Floats((1, 4)), equation="ij,ij->j"),
+               Sample(Floats((3, 4)), equation="ij->i"))
+
+    def __init__(self, equation):
+        self.equation = equation
+
+    def forward(self, *xs):
+        ins, out = _subscripts(self.equation, [x.ndim for x in xs])
+        self.saved = (ins, out)
+        return self.xp.einsum(",".join(ins) + "->" + out, *xs)
+
+    def backward(self, gy):
+        ins, out = self.saved
+        return tuple(self._grad(gy, i) if x.requires_grad else None
+                     for i, x in enumerate(self.inputs))
+
+    def _grad(self, gy, i):
+        """Input i's gradient: the output's gradient contracted with the other
+        inputs into i's letters, broadcast along letters only i had."""
+        ins, out = self.saved
+        others = [j for j in range(len(ins)) if j != i]
+        present = set(out).union(*(ins[j] for j in others))
+        kept = "".join(c for c in ins[i] if c in present)
+        g = Einsum(",".join([out] + [ins[j] for j in others]) + "->" + kept)(
+            gy, *[self.inputs[j] for j in others])
+        sizes = iter(g.shape)
+        g = g.reshape(tuple(next(sizes) if c in present else 1 for c in ins[i]))
+        # Size-1 axes of x that met larger ones: broadcast here, summed back by the engine.
+        return g.broadcast_to(backend.broadcast_shapes(g.shape, self.inputs[i].shape))
+
+
+@public(Einsum)
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum("bhqd,bhkd->bhqk", q, k)``: each
+    letter an axis, letters missing from the output summed over (implicit
+    output: the letters seen once, sorted, after those of ``...``).
+
+    forward:  y = sum over the contracted letters of the product of the operands
+    gradient: dx_i = einsum of dy with the other operands into x_i's letters
+              (broadcast along letters only x_i has)
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return Einsum(equation)(*operands)
+
+
+def _subscripts(equation, ndims):
+    """(input letters per operand, output letters), "..." written out."""
+    lhs, arrow, out = equation.replace(" ", "").partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ndims):
+        raise OpError(f"einsum: {equation!r} has {len(ins)} operands, got {len(ndims)} tensors")
+    free = [c for c in string.ascii_letters if c not in equation]
+    ranks = []
+    for s, nd in zip(ins, ndims):
+        letters = s.replace("...", "")
+        if not letters.isalpha() and letters or len(set(letters)) != len(letters):
+            raise OpError(f"einsum: bad subscripts {s!r} in {equation!r} (letters, at most one "
+                          "'...', no letter twice in one operand)")
+        rank = nd - len(letters)
+        if rank < 0 or (rank and "..." not in s):
+            raise OpError(f"einsum: subscripts {s!r} do not fit a tensor of {nd} dimensions")
+        ranks.append(rank)
+    ellipsis = "".join(free[:max(ranks, default=0)])
+    ins = [s.replace("...", ellipsis[len(ellipsis) - r:]) for s, r in zip(ins, ranks)]
+    if arrow:
+        return ins, out.replace("...", ellipsis)
+    joined = "".join(ins)
+    once = sorted(c for c in set(joined) if joined.count(c) == 1 and c not in ellipsis)
+    return ins, ellipsis + "".join(once)
 
 
 class Linear(Function):

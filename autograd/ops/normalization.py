@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..function import Function, OpError, public
 from ..samples import Floats, Sample
-from ..tensor import ones, zeros
+from ..factories import ones, zeros
 from .common import as_tensor
 from .fast_gradient import FastGradient
 

@@ -1,14 +1,19 @@
-"""Reductions over axes (None, an int or a tuple; keepdims as in NumPy),
-``sum_to``, the engine's un-broadcast, and argmax / argmin (no gradient).
-Each reduction keeps the axes it reduced in ``saved``."""
+"""Reductions over axes (None, an int or a tuple; ``keepdims`` / PyTorch's
+``keepdim``), ``sum_to``, the engine's un-broadcast, the cumulative sum,
+argmax / argmin and any / all (no gradient). Each reduction keeps the axes
+it reduced in ``saved``."""
 from __future__ import annotations
 
-import builtins  # this module defines its own sum/max/min
+import builtins  # this module defines its own sum/max/min/any/all
 
 from .. import backend
 from ..function import Function, OpError, public
-from ..samples import Floats, Sample
-from .common import constant, keepdims_shape, normalize_axes, normalize_axis
+from ..samples import Floats, Sample, checked
+from ..tensor import Tensor
+from .common import (ValuesIndices, accepts_dim, constant, keepdims_shape, normalize_axes,
+                     normalize_axis)
+from .arithmetic import maximum, minimum, where
+from .indexing import gather
 
 _AXES_SAMPLES = (
     Sample(Floats((3, 4))),
@@ -54,6 +59,7 @@ class Sum(_Reduction):
 
 
 @public(Sum)
+@accepts_dim
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (None: all axes).
 
@@ -76,6 +82,7 @@ class Mean(_Reduction):
 
 
 @public(Mean)
+@accepts_dim
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` (None: all axes) of n elements each.
 
@@ -86,7 +93,7 @@ def mean(x, axis=None, keepdims=False):
 
 
 class Max(_Reduction):
-    """Max over axes; ties share the gradient evenly."""
+    """Max over axes (PyTorch's amax); ties share the gradient evenly."""
     saves_output = True
     samples = _AXES_SAMPLES
     _pick = "max"
@@ -106,7 +113,8 @@ class Max(_Reduction):
 
 
 @public(Max)
-def max(x, axis=None, keepdims=False):
+@accepts_dim
+def amax(x, axis=None, keepdims=False):
     """Largest value over ``axis`` (None: all axes); k: how many elements tie for it.
 
     forward:  y = max(x, axis)
@@ -121,7 +129,8 @@ class Min(Max):
 
 
 @public(Min)
-def min(x, axis=None, keepdims=False):
+@accepts_dim
+def amin(x, axis=None, keepdims=False):
     """Smallest value over ``axis`` (None: all axes); k: how many elements tie for it.
 
     forward:  y = min(x, axis)
@@ -130,33 +139,85 @@ def min(x, axis=None, keepdims=False):
     return Min(axis, keepdims)(x)
 
 
-class Var(_Reduction):
-    """Variance with NumPy's ``ddof`` (0: population variance)."""
-    samples = _AXES_SAMPLES + (Sample(Floats((3, 5)), axis=1, ddof=1),)
+@checked(Sample(Floats((3, 4)), axis=1), Sample(Floats((2, 3, 4)), axis=0, keepdims=True))
+@accepts_dim
+def max(x, axis=None, keepdims=False):
+    """As PyTorch's max: ``max(x)`` the largest value (amax); ``max(x, dim)``
+    the pair (values, indices) along dim, the values' gradient going to the
+    first index that holds the max; ``max(x, other)`` the elementwise maximum.
+    A tuple of axes gives the values alone (NumPy's ``max(axis=(0, 1))``)."""
+    return _extreme(x, axis, keepdims, amax, "argmax", maximum)
 
-    def __init__(self, axis=None, keepdims=False, ddof=0):
+
+@checked(Sample(Floats((3, 4)), axis=-1), Sample(Floats((2, 3)), axis=0, keepdims=True))
+@accepts_dim
+def min(x, axis=None, keepdims=False):
+    """As PyTorch's min: the smallest value, (values, indices) along an int
+    dim, or the elementwise minimum with another tensor (see ``max``)."""
+    return _extreme(x, axis, keepdims, amin, "argmin", minimum)
+
+
+def _extreme(x, axis, keepdims, whole, arg, elementwise):
+    if isinstance(axis, Tensor):
+        return elementwise(x, axis)
+    if axis is None or not isinstance(axis, int):
+        return whole(x, axis, keepdims)
+    indices = _arg(arg, x, axis, True, op=arg[3:])
+    values = gather(x, axis, indices)
+    if not keepdims:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return ValuesIndices(values, indices)
+
+
+class Var(_Reduction):
+    """Variance divided by n - correction (1: unbiased, PyTorch's default;
+    0: the population variance). With n <= correction the result is inf or
+    NaN, and so is the gradient, as in PyTorch."""
+    samples = _AXES_SAMPLES + (Sample(Floats((3, 5)), axis=1, correction=0),)
+
+    def __init__(self, axis=None, keepdims=False, correction=1):
         super().__init__(axis, keepdims)
-        self.ddof = ddof
+        self.correction = correction
 
     def forward(self, x):
-        return x.var(axis=self._axes(x), keepdims=self.keepdims, ddof=self.ddof)
+        return x.var(axis=self._axes(x), keepdims=self.keepdims, ddof=self.correction)
 
     def backward(self, gy):
         (x,) = self.inputs
-        n = self._count(x.shape) - self.ddof
+        n = self._count(x.shape) - self.correction
         centred = x - x.mean(axis=self.saved, keepdims=True)
-        return self._spread(gy, x.shape) * centred * (2.0 / n)
+        return self._spread(gy, x.shape) * centred * (2.0 / n if n > 0 else float("inf"))
 
 
 @public(Var)
-def var(x, axis=None, keepdims=False, ddof=0):
+@accepts_dim
+def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None):
     """Variance over ``axis`` (None: all axes) of n elements each, divided
-    by n - ddof (ddof=0: the population variance).
+    by n - correction: unbiased (correction=1) by default, as in PyTorch;
+    ``unbiased=False``, ``correction=0`` or NumPy's ``ddof=0`` give the
+    population variance.
 
-    forward:  y = sum((x - mean x)^2, axis) / (n - ddof)
-    gradient: dx = dy * 2 (x - mean x) / (n - ddof)
+    forward:  y = sum((x - mean x)^2, axis) / (n - correction)
+    gradient: dx = dy * 2 (x - mean x) / (n - correction)
     """
-    return Var(axis, keepdims, ddof)(x)
+    if isinstance(axis, bool):                        # PyTorch's var(x, unbiased)
+        axis, unbiased = None, axis
+    return Var(axis, keepdims, _correction(unbiased, correction, ddof))(x)
+
+
+@accepts_dim
+def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None):
+    """Standard deviation: the square root of ``var`` (unbiased by default)."""
+    return var(x, axis, unbiased, keepdims, correction=correction, ddof=ddof).sqrt()
+
+
+def _correction(unbiased, correction, ddof):
+    given = [v for v in (unbiased, correction, ddof) if v is not None]
+    if len(given) > 1:
+        raise TypeError("var: give one of unbiased=, correction= and ddof=")
+    if unbiased is not None:
+        return int(bool(unbiased))
+    return int(given[0]) if given else 1
 
 
 class LogSumExp(_Reduction):
@@ -182,6 +243,7 @@ class LogSumExp(_Reduction):
 
 
 @public(LogSumExp)
+@accepts_dim
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over ``axis`` (None: all axes), shifted by the max
     (no overflow; a row of -inf gives -inf, not NaN).
@@ -203,7 +265,7 @@ class SumTo(Function):
 
     def forward(self, x):
         lead = x.ndim - len(self.shape)
-        if lead < 0 or any(s != 1 and s != d for s, d in zip(self.shape, x.shape[lead:])):
+        if lead < 0 or builtins.any(s != 1 and s != d for s, d in zip(self.shape, x.shape[lead:])):
             raise OpError(f"sum_to: cannot sum shape {x.shape} down to {self.shape}")
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1)
@@ -224,19 +286,124 @@ def sum_to(x, shape):
     return x if tuple(x.shape) == tuple(shape) else SumTo(shape)(x)
 
 
+@accepts_dim
 def argmax(x, axis=None, keepdims=False):
     """Index of the largest value over ``axis`` (None: of the flattened x),
     as an int64 tensor; no gradient. A full reduction gives a 0-d tensor."""
     return _arg("argmax", x, axis, keepdims)
 
 
+@accepts_dim
 def argmin(x, axis=None, keepdims=False):
     """Index of the smallest value over ``axis`` (None: of the flattened x),
     as an int64 tensor; no gradient."""
     return _arg("argmin", x, axis, keepdims)
 
 
-def _arg(how, x, axis, keepdims):
-    axis = None if axis is None else normalize_axis(axis, x.ndim, how)
+def _arg(how, x, axis, keepdims, op=None):
+    axis = None if axis is None else normalize_axis(axis, x.ndim, op or how)
     index = getattr(x.data, how)(axis=axis, keepdims=keepdims)
     return constant(backend.array_module(x.data).asarray(index))   # NumPy: a scalar -> 0-d
+
+
+@accepts_dim
+def any(x, axis=None, keepdims=False):
+    """Whether any element is true (non-zero) over ``axis``: a bool tensor."""
+    return _logic("any", x, axis, keepdims)
+
+
+@accepts_dim
+def all(x, axis=None, keepdims=False):
+    """Whether every element is true (non-zero) over ``axis``: a bool tensor."""
+    return _logic("all", x, axis, keepdims)
+
+
+def _logic(how, x, axis, keepdims):
+    axes = normalize_axes(axis, x.ndim, how)
+    out = getattr(x.data.astype(bool), how)(axis=axes, keepdims=keepdims)
+    return constant(backend.array_module(x.data).asarray(out))
+
+
+class Cumsum(Function):
+    """Running sum along ``axis`` (``reverse``: from the end), its own
+    gradient's shape: the gradient of a cumsum is a reversed cumsum."""
+    saved_inputs = ()
+    samples = (Sample(Floats((3, 4)), axis=1), Sample(Floats((2, 3, 2)), axis=0, reverse=True))
+
+    def __init__(self, axis, reverse=False):
+        self.axis = axis
+        self.reverse = reverse
+
+    def forward(self, x):
+        xp = self.xp
+        axis = normalize_axis(self.axis, x.ndim, "cumsum")
+        if not self.reverse:
+            return xp.cumsum(x, axis=axis)
+        return xp.flip(xp.cumsum(xp.flip(x, axis=axis), axis=axis), axis=axis)
+
+    def backward(self, gy):
+        return Cumsum(self.axis, not self.reverse)(gy)
+
+
+@public(Cumsum)
+@accepts_dim
+def cumsum(x, axis):
+    """The running sum along ``axis``: y[i] = x[0] + ... + x[i].
+
+    forward:  y_i = sum_{j <= i} x_j   (along axis)
+    gradient: dx_i = sum_{j >= i} dy_j   (a cumsum from the end)
+    """
+    if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
+        x = x.astype(backend.int64)                # PyTorch sums small integers as int64
+    return Cumsum(axis)(x)
+
+
+class Norm(_Reduction):
+    """The p-norm over axes, (sum |x|^p)^(1/p), for a finite p >= 1; its
+    gradient is 0 where the norm is 0, as in PyTorch."""
+    saves_output = True
+    samples = (Sample(Floats((3, 4))), Sample(Floats((2, 3), 0.2, 1.0, signed=True), axis=1, p=1),
+               Sample(Floats((2, 3, 2)), axis=(0, 2), keepdims=True, p=3))
+
+    def __init__(self, axis=None, keepdims=False, p=2):
+        super().__init__(axis, keepdims)
+        self.p = p
+
+    def forward(self, x):
+        axes = self._axes(x)
+        xp = self.xp
+        if self.p == 2:
+            return xp.sqrt((x * x).sum(axis=axes, keepdims=self.keepdims))
+        return (xp.abs(x) ** self.p).sum(axis=axes, keepdims=self.keepdims) ** (1.0 / self.p)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        y = self.output
+        if not self.keepdims:
+            y = y.reshape(keepdims_shape(x.shape, self.saved))
+        zero = constant(y.data == 0)
+        safe = where(zero, 1.0, y)
+        if self.p == 2:
+            ratio = x / safe
+        else:
+            ratio = x.abs() ** (self.p - 1) * constant(self.xp.sign(x.data)) / safe ** (self.p - 1)
+        return self._spread(gy, x.shape) * where(zero, 0.0, ratio)
+
+
+@public(Norm)
+@accepts_dim
+def norm(x, p=2, axis=None, keepdims=False):
+    """The p-norm of x over ``axis`` (None: all of x): p=2 (or "fro") the
+    Euclidean norm, any finite p >= 1, or p=inf, the largest |x| (amax).
+
+    forward:  y = (sum |x|^p)^(1/p)
+    gradient: dx = dy * sign(x) |x|^(p-1) / y^(p-1)   (0 where y == 0)
+    """
+    if p == "fro":
+        p = 2
+    if p == float("inf"):
+        return amax(x.abs(), axis, keepdims)
+    if not isinstance(p, (int, float)) or p < 1:
+        raise OpError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r}")
+    return Norm(axis, keepdims, p)(x)
+

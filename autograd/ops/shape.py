@@ -1,12 +1,15 @@
 """Ops that move values around without arithmetic: reshape, transpose,
-broadcast, indexing, joining and splitting, dtype casts and device moves."""
+broadcast, indexing, joining and splitting, padding, dtype casts and device
+moves, and the compositions of them PyTorch code is written with (flatten,
+repeat, chunk, ...)."""
 from __future__ import annotations
 
 from .. import backend
-from ..function import Function, OpError, public
-from ..samples import Floats, Sample
-from ..tensor import Tensor, zeros
-from .common import as_tensor, normalize_axis, normalize_axes
+from ..factories import zeros
+from ..function import Function, IndexOpError, OpError, public
+from ..samples import Floats, Sample, checked
+from ..tensor import Tensor
+from .common import accepts_dim, as_tensor, normalize_axis, normalize_axes
 
 
 class Reshape(Function):
@@ -40,18 +43,31 @@ def reshape(x, shape):
     return x if tuple(shape) == x.shape else Reshape(shape)(x)
 
 
+@accepts_dim
 def squeeze(x, axis=None):
-    """Drop axes of size 1 (all of them, or those named): a reshape."""
+    """Drop axes of size 1: all of them, or those named that have size 1 (a
+    named axis of another size stays, as in PyTorch). A reshape."""
     axes = normalize_axes(axis, x.ndim, "squeeze")
     if axes is None:
-        axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
-    for a in axes:
-        if x.shape[a] != 1:
-            raise OpError(f"squeeze: axis {a} has size {x.shape[a]}, not 1 "
-                          f"(shape {tuple(x.shape)})")
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        axes = range(x.ndim)
+    drop = [a for a in axes if x.shape[a] == 1]
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in drop))
 
 
+@checked(Sample(Floats((2, 3, 4)), start_dim=1),
+         Sample(Floats((2, 3, 2, 2)), start_dim=1, end_dim=2))
+def flatten(x, start_dim=0, end_dim=-1):
+    """Axes start_dim..end_dim merged into one: a reshape."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    a = normalize_axis(start_dim, x.ndim, "flatten")
+    b = normalize_axis(end_dim, x.ndim, "flatten")
+    if a > b:
+        raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:a] + (-1,) + x.shape[b + 1:])
+
+
+@accepts_dim
 def unsqueeze(x, axis):
     """Insert an axis of size 1 at ``axis`` (negative counts from the end):
     a reshape."""
@@ -90,25 +106,49 @@ class Transpose(Function):
 
 
 @public(Transpose)
-def transpose(x, axes=None):
-    """The axes of x permuted: axis i of y is axis axes[i] of x (None: reversed).
+def transpose(x, *dims, axes=None):
+    """``transpose(x, d0, d1)`` swaps two axes, as in PyTorch; a permutation
+    (one tuple, or three or more axes) permutes them and no axes reverses
+    them, as in NumPy: axis i of y is axis axes[i] of x.
 
     forward:  y = x with its axes permuted by ``axes``
     gradient: dx = dy with its axes permuted by the inverse permutation
     """
-    return Transpose(axes)(x)
+    if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+        return _swap(x, dims[0], dims[1], "transpose")
+    if len(dims) == 1 and (dims[0] is None or isinstance(dims[0], (tuple, list))):
+        dims = dims[0]
+    return Transpose(tuple(dims) if dims else axes)(x)
 
 
-def permute(x, axes):
-    """PyTorch's name for transpose with explicit axes."""
-    return Transpose(axes)(x)
+def permute(x, *dims):
+    """PyTorch's name for a transpose by a full permutation of the axes."""
+    return Transpose(dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+                     else dims)(x)
+
+
+def movedim(x, source, destination):
+    """Axis ``source`` moved to position ``destination``, the others kept in
+    order (NumPy's moveaxis): a transpose."""
+    a = normalize_axis(source, x.ndim, "movedim")
+    b = normalize_axis(destination, x.ndim, "movedim")
+    perm = [i for i in range(x.ndim) if i != a]
+    perm.insert(b, a)
+    return Transpose(perm)(x)
+
+
+moveaxis = movedim
 
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes: a transpose."""
+    return _swap(x, axis1, axis2, "swapaxes")
+
+
+def _swap(x, axis1, axis2, op):
     perm = list(range(x.ndim))
-    a = normalize_axis(axis1, x.ndim, "swapaxes")
-    b = normalize_axis(axis2, x.ndim, "swapaxes")
+    a = normalize_axis(axis1, x.ndim, op)
+    b = normalize_axis(axis2, x.ndim, op)
     perm[a], perm[b] = perm[b], perm[a]
     return Transpose(perm)(x)
 
@@ -148,6 +188,59 @@ def expand(x, shape):
     return broadcast_to(x, shape)
 
 
+def expand_as(x, other):
+    """x broadcast to ``other``'s shape."""
+    return broadcast_to(x, other.shape)
+
+
+@checked(Sample(Floats((2, 3)), sizes=(2, 1)), Sample(Floats((3,)), sizes=(2, 1, 2)))
+def repeat(x, sizes):
+    """x tiled ``sizes[i]`` times along axis i (PyTorch's repeat, NumPy's
+    tile); extra leading sizes add axes. A broadcast between reshapes."""
+    sizes = tuple(sizes)
+    if len(sizes) < x.ndim:
+        raise OpError(f"repeat: {len(sizes)} sizes for a tensor of {x.ndim} dimensions "
+                      "(give one per dimension, or more)")
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    spread = reshape(x, tuple(d for n in shape for d in (1, n)))       # (1, n0, 1, n1, ...)
+    tiled = broadcast_to(spread, tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
+    return reshape(tiled, tuple(r * n for r, n in zip(sizes, shape)))
+
+
+@checked(Sample(Floats((2, 3)), repeats=2, axis=1), Sample(Floats((3,)), repeats=[1, 0, 2]),
+         Sample(Floats((2, 2)), repeats=3))
+@accepts_dim
+def repeat_interleave(x, repeats, axis=None):
+    """Each element (each slice along ``axis``; None: of the flattened x)
+    repeated ``repeats`` times in place: ``[a, b] -> [a, a, b, b]``; an int,
+    or one count per element."""
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    axis = normalize_axis(axis, x.ndim, "repeat_interleave")
+    if isinstance(repeats, int):
+        n = x.shape[axis]
+        spread = reshape(x, x.shape[:axis + 1] + (1,) + x.shape[axis + 1:])
+        tiled = broadcast_to(spread, x.shape[:axis + 1] + (repeats,) + x.shape[axis + 1:])
+        return reshape(tiled, x.shape[:axis] + (n * repeats,) + x.shape[axis + 1:])
+    counts = as_tensor(repeats, x).data
+    xp = backend.array_module(counts)
+    if counts.shape != (x.shape[axis],):
+        raise OpError(f"repeat_interleave: {counts.size} repeats for dim {axis} of size "
+                      f"{x.shape[axis]}")
+    index = xp.repeat(xp.arange(x.shape[axis]), counts)
+    return getitem(x, (slice(None),) * axis + (index,))
+
+
+def clone(x):
+    """A copy of x (its own memory), differentiable: a cast to its own dtype."""
+    return AsType(x.dtype)(x)
+
+
+def contiguous(x):
+    """x itself when its memory is row-major already, else a row-major copy."""
+    return x if x.data.flags.c_contiguous else clone(x)
+
+
 def _device_index(index, xp):
     """A user's index with lists/Tensors turned into arrays of ``xp``."""
     if not isinstance(index, tuple):
@@ -184,7 +277,7 @@ class GetItem(Function):
         try:
             y = x[index]
         except IndexError as e:
-            raise OpError(f"getitem: {e} (tensor of shape {tuple(x.shape)})") from None
+            raise IndexOpError(f"getitem: {e} (tensor of shape {tuple(x.shape)})") from None
         self.saved = index
         return y
 
@@ -264,22 +357,22 @@ class Concatenate(Function):
         return self.xp.concatenate(xs, axis=axis)
 
     def backward(self, gy):
-        bounds, total = [], 0
-        for s in self.saved[:-1]:
-            total += s
-            bounds.append(total)
-        return Split(bounds, self.axis)(gy)
+        return Split(self.saved, self.axis)(gy)
 
 
 @public(Concatenate)
+@accepts_dim
 def concatenate(tensors, axis=0):
-    """The tensors joined along an existing ``axis``.
+    """The tensors joined along an existing ``axis`` (``cat`` in PyTorch).
 
     forward:  y = [x1, x2, ...] joined along axis
     gradient: dx1, dx2, ... = dy split along axis at the inputs' sizes
     """
     tensors = _tensors(tensors, "concatenate")
     return Concatenate(axis)(*tensors)
+
+
+cat = concatenate
 
 
 class Stack(Function):
@@ -304,6 +397,7 @@ class Stack(Function):
 
 
 @public(Stack)
+@accepts_dim
 def stack(tensors, axis=0):
     """Tensors of one shape joined along a new ``axis``.
 
@@ -315,42 +409,110 @@ def stack(tensors, axis=0):
 
 
 class Split(Function):
-    """Split into pieces at ``indices`` (a list), or into N equal ``sections``."""
+    """Split into consecutive pieces of the given ``sizes`` along ``axis``."""
     saved_inputs = ()
-    samples = (Sample(Floats((5, 3)), indices_or_sections=[1, 3]),
-               Sample(Floats((2, 6)), indices_or_sections=3, axis=1))
+    samples = (Sample(Floats((5, 3)), sizes=[1, 2, 2]),
+               Sample(Floats((2, 6)), sizes=[3, 3], axis=1))
 
-    def __init__(self, indices_or_sections, axis=0):
-        self.indices_or_sections = indices_or_sections
+    def __init__(self, sizes, axis=0):
+        self.sizes = list(sizes)
         self.axis = axis
 
     def forward(self, x):
         axis = normalize_axis(self.axis, x.ndim, "split")
-        n = self.indices_or_sections
-        if isinstance(n, int) and (n < 1 or x.shape[axis] % n):
-            raise OpError(f"split: axis {self.axis} of size {x.shape[axis]} does not split "
-                          f"into {n} equal sections")
-        pieces = tuple(self.xp.split(x, n, axis=axis))
-        self.saved = [p.shape for p in pieces]
-        return pieces
+        if sum(self.sizes) != x.shape[axis] or any(n < 0 for n in self.sizes):
+            raise OpError(f"split: sizes {self.sizes} do not add up to the size "
+                          f"{x.shape[axis]} of axis {self.axis}")
+        cuts, total = [], 0
+        for n in self.sizes[:-1]:
+            total += n
+            cuts.append(total)
+        return tuple(self.xp.split(x, cuts, axis=axis))
 
     def backward(self, *gys):
         like = next(g for g in gys if g is not None)
-        gys = [g if g is not None else zeros(*s, dtype=like.dtype, device=like.device)
-               for g, s in zip(gys, self.saved)]
-        return Concatenate(self.axis)(*gys)
+        shape = list(like.shape)
+        axis = normalize_axis(self.axis, len(shape), "split")
+        filled = []
+        for g, n in zip(gys, self.sizes):
+            shape[axis] = n
+            filled.append(g if g is not None else zeros(*shape, dtype=like.dtype,
+                                                        device=like.device))
+        return Concatenate(self.axis)(*filled)
 
 
 @public(Split)
-def split(x, indices_or_sections, axis=0):
-    """Pieces of x along ``axis``: cut at a list of indices, or N equal ones.
+@accepts_dim
+def split(x, split_size_or_sections, axis=0):
+    """Pieces of x along ``axis``, as in PyTorch: an int is the size of each
+    piece (the last may be smaller), a list the sizes of the pieces. (For n
+    equal pieces, use chunk.)
 
-    forward:  y1, y2, ... = x[..., :i1, ...], x[..., i1:i2, ...], ...
+    forward:  y1, y2, ... = x[..., :n1, ...], x[..., n1:n1+n2, ...], ...
     gradient: dx = dy1, dy2, ... concatenated (zeros for a piece without one)
     """
-    if not isinstance(indices_or_sections, int):
-        indices_or_sections = list(indices_or_sections)
-    return Split(indices_or_sections, axis)(x)
+    axis_size = x.shape[normalize_axis(axis, x.ndim, "split")]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size < 1:
+            raise OpError(f"split: the size of a piece must be positive, got {size} "
+                          "(split takes piece sizes, as in PyTorch; chunk takes a count)")
+        sizes = [size] * (axis_size // size) + ([axis_size % size] if axis_size % size else [])
+    else:
+        sizes = [int(n) for n in split_size_or_sections]
+    return Split(sizes or [0], axis)(x)
+
+
+@accepts_dim
+def chunk(x, chunks, axis=0):
+    """x cut into ``chunks`` pieces along ``axis``, each of ceil(size / chunks)
+    elements (the last may be smaller, and there may be fewer pieces), as in
+    PyTorch."""
+    if not isinstance(chunks, int) or chunks < 1:
+        raise OpError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
+    n = x.shape[normalize_axis(axis, x.ndim, "chunk")]
+    return split(x, max(-(-n // chunks), 1), axis)
+
+
+class Pad(Function):
+    """Constant padding with PyTorch's ``pad``: (left, right) of the last
+    axis first, then of the one before, ..."""
+    saved_inputs = ()
+    samples = (Sample(Floats((2, 3)), pad=(1, 2)), Sample(Floats((2, 2, 3)), pad=(0, 1, 2, 0),
+                                                          value=0.5))
+
+    def __init__(self, pad, value=0.0):
+        self.pad = tuple(pad)
+        self.value = value
+
+    def forward(self, x):
+        widths = self._widths(x.ndim)
+        return self.xp.pad(x, widths, mode="constant", constant_values=self.value)
+
+    def _widths(self, ndim):
+        pairs = [self.pad[i:i + 2] for i in range(0, len(self.pad), 2)]
+        if len(self.pad) % 2 or len(pairs) > ndim or any(w < 0 for w in self.pad):
+            raise OpError(f"pad: {self.pad} is not (left, right) pairs of non-negative widths "
+                          f"for at most the {ndim} dimensions of the input")
+        return [(0, 0)] * (ndim - len(pairs)) + [tuple(p) for p in reversed(pairs)]
+
+    def backward(self, gy):
+        index = tuple(slice(a, n - b) for (a, b), n in zip(self._widths(gy.ndim), gy.shape))
+        return gy[index]
+
+
+@public(Pad)
+def pad(x, pad, mode="constant", value=None):
+    """x padded with ``value`` (default 0): ``pad`` = (left, right) for the
+    last axis, then (top, bottom) for the one before, ... (PyTorch's F.pad;
+    only mode "constant").
+
+    forward:  y = x with value-filled borders of the given widths
+    gradient: dx = dy with the borders cut off
+    """
+    if mode != "constant":
+        raise OpError(f"pad: only mode='constant' is supported, got {mode!r}")
+    return Pad(pad, 0.0 if value is None else value)(x)
 
 
 class AsType(Function):

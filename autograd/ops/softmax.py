@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..function import Function, public
 from ..samples import Floats, Sample
-from .common import normalize_axis
+from .common import accepts_dim, normalize_axis
 from .fast_gradient import FastGradient
 
 _SAMPLES = (Sample(Floats((3, 5), -2, 2)), Sample(Floats((2, 3, 4), -2, 2), axis=1))
@@ -33,6 +33,7 @@ class Softmax(Function):
 
 
 @public(Softmax)
+@accepts_dim
 def softmax(x, axis=-1):
     """Softmax along ``axis``, shifted by the max (no overflow).
 
@@ -83,6 +84,7 @@ class LogSoftmax(Function):
 
 
 @public(LogSoftmax)
+@accepts_dim
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along ``axis``, computed without forming softmax.
 

@@ -85,8 +85,8 @@ def test_where_names_the_op_and_the_three_shapes():
     ("less", lambda a, b: a < b), ("less_equal", lambda a, b: a <= b),
     ("greater", lambda a, b: a > b), ("greater_equal", lambda a, b: a >= b),
     ("equal", lambda a, b: a == b), ("not_equal", lambda a, b: a != b),
-    ("logical_and", lambda a, b: (a > 0) & (b > 0)), ("logical_or", lambda a, b: (a > 0) | (b > 0)),
-    ("logical_xor", lambda a, b: (a > 0) ^ (b > 0)),
+    ("bitwise_and", lambda a, b: (a > 0) & (b > 0)), ("bitwise_or", lambda a, b: (a > 0) | (b > 0)),
+    ("bitwise_xor", lambda a, b: (a > 0) ^ (b > 0)), ("logical_and", ag.logical_and),
 ])
 def test_comparisons_name_the_comparison_and_both_shapes(name, fn):
     with pytest.raises(ag.OpError, match=rf"^{name}: shapes \(3, 4\) and \(5,\) cannot be "
@@ -112,7 +112,10 @@ def test_broadcast_mismatch_names_op_and_shapes():
 def test_transpose_with_axes_that_are_not_a_permutation():
     with pytest.raises(ag.OpError, match=r"transpose: axes \(0, 2\) are not a permutation of "
                                          r"the 2 axes of a tensor of shape \(3, 4\)"):
-        ag.ones(3, 4).transpose(0, 2)
+        ag.ones(3, 4).transpose((0, 2))
+    with pytest.raises(ag.OpError, match=r"^transpose: axis 2 is out of range for a tensor of "
+                                         r"2 dimensions$"):
+        ag.ones(3, 4).transpose(0, 2)                 # two axes: a swap, as in PyTorch
     with pytest.raises(ag.OpError, match=r"transpose: axes \(0, 1, 2\) .* shape \(3, 4\)"):
         ag.ones(3, 4).permute(0, 1, 2)
 
@@ -143,11 +146,25 @@ def test_joining_no_tensors_names_the_op(op):
         getattr(ag, op)([])
 
 
-@pytest.mark.parametrize("n", [2, 0, -1])
-def test_split_into_sections_that_do_not_divide_names_the_axis_size_and_count(n):
-    with pytest.raises(ag.OpError, match=rf"split: axis 0 of size 5 does not split into {n} "
-                                         r"equal sections"):
+@pytest.mark.parametrize("n", [0, -1])
+def test_split_into_pieces_of_no_size_names_the_size_and_points_to_chunk(n):
+    with pytest.raises(ag.OpError, match=rf"split: the size of a piece must be positive, got {n} "
+                                         r"\(split takes piece sizes, as in PyTorch; chunk takes "
+                                         r"a count\)"):
         ag.ones(5).split(n)
+
+
+def test_split_sizes_that_do_not_add_up_name_them_and_the_axis():
+    with pytest.raises(ag.OpError, match=r"split: sizes \[2, 2\] do not add up to the size 5 "
+                                         r"of axis 0"):
+        ag.ones(5).split([2, 2])
+
+
+@pytest.mark.parametrize("n", [0, 2.5])
+def test_chunk_into_a_count_that_is_not_positive_names_it(n):
+    with pytest.raises(ag.OpError, match=rf"chunk: the number of chunks must be a positive int, "
+                                         rf"got {n}"):
+        ag.ones(5).chunk(n)
 
 
 def test_getitem_out_of_range_names_the_index_and_the_shape():
@@ -175,11 +192,6 @@ def test_getitem_out_of_bounds():
 def test_concatenate_shapes():
     with pytest.raises(ValueError, match=r"concatenate: shapes \(2, 3\) and \(2, 4\)"):
         ag.concatenate([ag.ones(2, 3), ag.ones(2, 4)])
-
-
-def test_squeeze_a_non_unit_axis():
-    with pytest.raises(ValueError, match="axis 0 has size 2"):
-        ag.ones(2, 1).squeeze(0)
 
 
 # -- reductions ------------------------------------------------------------------
@@ -255,8 +267,11 @@ def test_cross_entropy_settings_are_named():
 
 
 def test_cross_entropy_targets_and_logits_of_wrong_dtypes():
-    with pytest.raises(ag.OpError, match=r"cross_entropy: targets must be integer class ids, "
-                                         r"got float32"):
+    with pytest.raises(ag.OpError, match=r"cross_entropy: targets must be integer class ids or "
+                                         r"class probabilities, got bool"):
+        ag.cross_entropy(ag.ones(2, 3), ag.tensor([True, False]))
+    with pytest.raises(ag.OpError, match=r"cross_entropy: class probabilities of shape \(2,\) "
+                                         r"do not match logits of shape \(2, 3\)"):
         ag.cross_entropy(ag.ones(2, 3), ag.tensor([0.0, 1.0]))
     with pytest.raises(ag.OpError, match=r"cross_entropy: logits must be floating-point, "
                                          r"got int64"):

@@ -1,18 +1,27 @@
-"""Generated from the op registry: every op, every sample it declares, every
-device: first- and second-order gradient checks in float64, and the float32
-path staying float32."""
+"""Generated from the op registry and the functions composed of ops
+(``@checked``): every op, every sample it declares, every device: first- and
+second-order gradient checks in float64, and the float32 path staying
+float32."""
 import numpy as np
 import pytest
 
 import autograd as ag
 from autograd.function import Function
+from autograd.samples import composites
 
 OPS = {name: cls for name, cls in sorted(Function.registry.items())
        if cls.__module__.startswith("autograd.")}
 CASES = [(name, i) for name, cls in OPS.items() for i in range(len(cls.samples))]
+# A composed function is checked under its name, after the ops.
+ALL_CASES = CASES + [(name, i) for name, (_, samples) in sorted(composites.items())
+                     for i in range(len(samples))]
 
 
 def _op(name, index):
+    if name not in OPS:
+        function, samples = composites[name]
+        sample = samples[index]
+        return (lambda *xs: function(*xs, **sample.settings)), sample
     cls = OPS[name]
     sample = cls.samples[index]
     return (lambda *xs: cls(**sample.settings)(*xs)), sample
@@ -51,7 +60,13 @@ def test_every_op_documents_its_forward_and_gradient_formulas():
     assert not orphans, f"ops with neither a public function (@public) nor a gradient_of: {orphans}"
 
 
-@pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
+def test_the_functions_composed_of_ops_are_checked_too():
+    assert {"masked_fill", "tril", "repeat", "sort", "topk", "index_select", "silu",
+            "max"} <= set(composites)
+    assert not set(composites) & set(OPS)
+
+
+@pytest.mark.parametrize("name,index", ALL_CASES, ids=[f"{n}-{i}" for n, i in ALL_CASES])
 def test_gradients(name, index, device):
     fn, sample = _op(name, index)
     inputs = sample.build(ag.float64, device)
@@ -59,7 +74,7 @@ def test_gradients(name, index, device):
     assert ag.gradgradcheck(fn, inputs)
 
 
-@pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
+@pytest.mark.parametrize("name,index", ALL_CASES, ids=[f"{n}-{i}" for n, i in ALL_CASES])
 def test_float32_stays_float32(name, index, device):
     fn, sample = _op(name, index)
     inputs = sample.build(ag.float32, device)

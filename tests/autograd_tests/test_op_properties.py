@@ -34,8 +34,35 @@ def _logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
-def _gelu(x):
-    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _gelu(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _norm(x, axis=None, keepdims=False, p=2):
+    return (np.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p)
+
+
+def _gather(x, index, axis):
+    part = tuple(slice(None) if d == axis % x.ndim else slice(0, n) for d, n in enumerate(index.shape))
+    return np.take_along_axis(x[part], index, axis)
+
+
+def _cumsum(x, axis, reverse=False):
+    return np.flip(np.cumsum(np.flip(x, axis), axis), axis) if reverse else np.cumsum(x, axis)
+
+
+def _pad(x, pad, value=0.0):
+    pairs = [pad[i:i + 2] for i in range(0, len(pad), 2)][::-1]
+    return np.pad(x, [(0, 0)] * (x.ndim - len(pairs)) + pairs, constant_values=value)
 
 
 def _layer_norm(x, w, b, eps=1e-5):
@@ -82,15 +109,17 @@ REFERENCE = {
     "Mean": lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
     "Max": lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
     "Min": lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
-    "Var": lambda x, axis=None, keepdims=False, ddof=0: np.var(x, axis=axis, keepdims=keepdims,
-                                                               ddof=ddof),
+    "Var": lambda x, axis=None, keepdims=False, correction=1: np.var(
+        x, axis=axis, keepdims=keepdims, ddof=correction),
+    "Norm": _norm, "Gather": _gather, "Cumsum": _cumsum, "Pad": _pad, "Erf": _erf,
+    "Softplus": _softplus, "Einsum": lambda *xs, equation: np.einsum(equation, *xs),
     "LogSumExp": _logsumexp, "SumTo": _sum_to,
     "Reshape": lambda x, shape: x.reshape(shape), "Transpose": lambda x, axes=None: x.transpose(axes),
     "BroadcastTo": lambda x, shape: np.broadcast_to(x, shape),
     "GetItem": lambda x, index: x[_index(index)],
     "Concatenate": lambda *xs, axis=0: np.concatenate(xs, axis=axis),
     "Stack": lambda *xs, axis=0: np.stack(xs, axis=axis),
-    "Split": lambda x, indices_or_sections, axis=0: tuple(np.split(x, indices_or_sections, axis)),
+    "Split": lambda x, sizes, axis=0: tuple(np.split(x, np.cumsum(sizes)[:-1], axis)),
     "AsType": lambda x, dtype: x.astype(dtype), "ToDevice": lambda x, device: x,
     "Matmul": np.matmul, "Linear": lambda x, w, b=None: x @ w.T + (0 if b is None else b),
     "Softmax": _softmax, "LogSoftmax": _log_softmax, "LayerNorm": _layer_norm,
@@ -101,6 +130,7 @@ NO_REFERENCE = {
     "Checkpoint": "runs an arbitrary block: tested against the block itself in test_checkpointing",
     "MaskScale": "a gradient: checked against finite differences of Dropout",
     "GetItemBackward": "a gradient: checked against finite differences of GetItem",
+    "GatherBackward": "a gradient: checked against finite differences of Gather",
     "EmbeddingBackward": "a gradient: checked against finite differences of Embedding",
     "SoftmaxBackward": "a gradient: checked against finite differences of Softmax",
     "LogSoftmaxBackward": "a gradient: checked against finite differences of LogSoftmax",
@@ -109,7 +139,8 @@ NO_REFERENCE = {
 }
 # Ops that must stay finite however large their finite inputs (x 1e4).
 STABLE = {"Softmax", "LogSoftmax", "LogSumExp", "CrossEntropy", "LayerNorm", "Sigmoid", "Tanh",
-          "Relu", "Abs", "Clip", "Max", "Min", "Mean", "Where", "Maximum", "Minimum"}
+          "Relu", "Abs", "Clip", "Max", "Min", "Mean", "Where", "Maximum", "Minimum", "Erf",
+          "Softplus", "Gather"}
 
 CASES = [(name, i) for name, cls in OPS.items() for i in range(len(cls.samples))]
 IDS = [f"{n}-{i}" for n, i in CASES]
@@ -168,7 +199,7 @@ def test_gradients_match_finite_differences_for_random_values(name, index, seed)
     assert ag.gradcheck(lambda *xs: cls(**sample.settings)(*xs), inputs, seed=seed)
 
 
-ELEMENTWISE = ["Exp", "Tanh", "Sigmoid", "Sin", "Cos", "Gelu", "Neg"]
+ELEMENTWISE = ["Exp", "Tanh", "Sigmoid", "Sin", "Cos", "Gelu", "Neg", "Erf", "Softplus"]
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -236,7 +267,10 @@ def _shape_and_axes(draw):
     return shape, axis
 
 
-REDUCTIONS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "var": np.var}
+# amax / amin are NumPy's max / min (max(dim) returns values and indices, as
+# in PyTorch); var with correction=0 is NumPy's default.
+REDUCTIONS = {"sum": (np.sum, {}), "mean": (np.mean, {}), "amax": (np.max, {}),
+              "amin": (np.min, {}), "var": (np.var, {"correction": 0})}
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS) + ["logsumexp"])
@@ -245,13 +279,14 @@ def test_reductions_over_random_axes(name, case, keepdims, seed):
     shape, axis = case
     x_np = _values(shape, seed)
     x = ag.tensor(x_np, requires_grad=True)
-    out = getattr(x, name)(axis=axis, keepdims=keepdims)
+    extra = REDUCTIONS.get(name, (None, {}))[1]
+    out = getattr(x, name)(axis=axis, keepdims=keepdims, **extra)
     if name == "logsumexp":
         m = x_np.max(axis=axis, keepdims=True)
         expected = np.log(np.exp(x_np - m).sum(axis=axis, keepdims=True)) + m
         if not keepdims:
             expected = expected.reshape(np.sum(x_np, axis=axis).shape)
     else:
-        expected = REDUCTIONS[name](x_np, axis=axis, keepdims=keepdims)
+        expected = REDUCTIONS[name][0](x_np, axis=axis, keepdims=keepdims)
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
-    assert ag.gradcheck(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), [x])
+    assert ag.gradcheck(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims, **extra), [x])

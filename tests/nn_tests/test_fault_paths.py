@@ -105,7 +105,10 @@ def test_mse_loss_reduction_is_named():
 
 
 @pytest.mark.parametrize("targets,pattern", [
-    (ag.tensor([0.0, 1.0]), r"targets must be integer class ids, got float32"),
+    (ag.tensor([True, False]), r"targets must be integer class ids or class probabilities, "
+                               r"got bool"),
+    (ag.tensor([0.0, 1.0]), r"class probabilities of shape \(2,\) do not match logits of "
+                            r"shape \(2, 3\)"),
     (ag.tensor([0, 3]), r"targets contain 3, outside the valid range \[0, 2\]"),
     (ag.tensor([[0, 1]]), r"targets of shape \(1, 2\) do not match logits of shape \(2, 3\)"),
     ([0, 1, 1], r"targets of shape \(3,\) do not match logits of shape \(2, 3\) "

@@ -305,12 +305,17 @@ def test_relu_values_and_gradients():
     assert ag.gradgradcheck(lambda x: relu(x) * x, [x])
 
 
-def test_gelu_is_the_tanh_approximation():
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_is_exact_by_default_and_the_tanh_form_on_request(approximate):
     x = away_from_zero(3, 4)
     v = x.numpy()
-    expected = 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
-    np.testing.assert_allclose(nn.GELU()(x).numpy(), expected, rtol=1e-12)
-    gelu = nn.GELU()
+    if approximate == "tanh":
+        expected = 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+        gelu = nn.GELU(approximate="tanh")
+    else:
+        expected = 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))
+        gelu = nn.GELU()
+    np.testing.assert_allclose(gelu(x).numpy(), expected, rtol=1e-12)
     assert ag.gradcheck(lambda x: gelu(x), [x])
     assert ag.gradgradcheck(lambda x: gelu(x), [x])
 
@@ -319,11 +324,26 @@ def test_gelu_is_the_tanh_approximation():
     (nn.Tanh(), np.tanh),
     (nn.Sigmoid(), lambda v: 1 / (1 + np.exp(-v))),
     (nn.Softmax(axis=-1), lambda v: np.exp(v) / np.exp(v).sum(-1, keepdims=True)),
+    (nn.Softmax(dim=0), lambda v: np.exp(v) / np.exp(v).sum(0, keepdims=True)),
+    (nn.SiLU(), lambda v: v / (1 + np.exp(-v))),
+    (nn.Softplus(), lambda v: np.log1p(np.exp(v))),
+    (nn.Softplus(beta=2.0, threshold=1.0), lambda v: np.where(2 * v > 1, v,
+                                                             np.log1p(np.exp(2 * v)) / 2)),
+    (nn.Identity(), lambda v: v),
 ])
 def test_other_activations(module, reference):
     x = f64(3, 4, low=-2, high=2)
     np.testing.assert_allclose(module(x).numpy(), reference(x.numpy()), rtol=1e-12)
     assert ag.gradcheck(lambda x: module(x), [x])
+
+
+def test_flatten_merges_all_but_the_batch_axis_by_default():
+    x = f64(2, 3, 4, 5)
+    assert nn.Flatten()(x).shape == (2, 60) and nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Flatten(1, 2)(x).tolist() == x.numpy().reshape(2, 12, 5).tolist()
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+    with pytest.raises(ag.OpError, match="flatten: start_dim 2 comes after end_dim 1"):
+        nn.Flatten(2, 1)(x)
 
 
 # -- containers --------------------------------------------------------------

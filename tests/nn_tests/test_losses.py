@@ -99,7 +99,9 @@ def test_cross_entropy_errors():
         nn.cross_entropy(ag.zeros(2, 3), ag.tensor([0, 1, 2]))
     with pytest.raises(ag.OpError, match="targets contain 5"):
         nn.cross_entropy(ag.zeros(2, 3), ag.tensor([0, 5]))
-    with pytest.raises(ag.OpError, match="integer class ids"):
+    with pytest.raises(ag.OpError, match="integer class ids or class probabilities"):
+        nn.cross_entropy(ag.zeros(2, 3), ag.tensor([True, False]))
+    with pytest.raises(ag.OpError, match=r"class probabilities of shape \(2,\)"):
         nn.cross_entropy(ag.zeros(2, 3), ag.tensor([0.0, 1.0]))
 
 
@@ -155,3 +157,74 @@ def test_mse_errors():
         nn.mse_loss(ag.tensor(X), ag.tensor([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="reduction"):
         nn.mse_loss(ag.tensor(X), ag.tensor(T), reduction="avg")
+
+
+# -- the losses PyTorch code also uses: probabilities, NLL, BCE with logits, KL --------
+
+SOFT = np.random.default_rng(1).dirichlet(np.ones(7), size=(2, 5))     # rows of probabilities
+
+
+def _leaf(values):
+    return ag.tensor(values, dtype=ag.float64, requires_grad=True)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_cross_entropy_with_class_probabilities(label_smoothing):
+    q = SOFT * (1 - label_smoothing) + label_smoothing / 7
+    expected = -(q * np_log_softmax(LOGITS)).sum(-1).mean()
+    got = nn.cross_entropy(ag.tensor(LOGITS), ag.tensor(SOFT), label_smoothing=label_smoothing)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    assert ag.gradcheck(lambda x, p: nn.cross_entropy(x, p, label_smoothing=label_smoothing,
+                                                      reduction="sum"),
+                        [_leaf(LOGITS[0]), _leaf(SOFT[0])])
+    with pytest.raises(ag.OpError, match="ignore_index needs integer class-id targets"):
+        nn.cross_entropy(ag.tensor(LOGITS), ag.tensor(SOFT), ignore_index=0)
+
+
+def test_cross_entropy_takes_pytorchs_classes_on_dim_1_layout_too():
+    nct = ag.tensor(LOGITS).permute(0, 2, 1)                   # (N, C, T), targets (N, T)
+    np.testing.assert_allclose(nn.cross_entropy(nct, ag.tensor(TARGETS), ignore_index=0).numpy(),
+                               np_cross_entropy(LOGITS, TARGETS, 0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_of_log_probabilities_ignores_minus_100(reduction):
+    logp = np_log_softmax(LOGITS[0])
+    targets = np.array([3, -100, 6, 0, -100])
+    valid = targets != -100
+    per = np.where(valid, -np.take_along_axis(logp, np.where(valid, targets, 0)[:, None], 1)[:, 0],
+                   0)
+    expected = {"none": per, "sum": per.sum(), "mean": per.sum() / valid.sum()}[reduction]
+    got = nn.NLLLoss(reduction=reduction)(ag.tensor(logp), ag.tensor(targets))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    assert ag.gradcheck(lambda x: nn.functional.nll_loss(x.log_softmax(-1), ag.tensor(targets)),
+                        [_leaf(LOGITS[0])])
+
+
+def test_binary_cross_entropy_with_logits_is_stable_and_weighted():
+    x = np.array([[-40.0, -1.0, 0.0, 2.0, 50.0]])
+    y = np.array([[0.0, 1.0, 0.5, 1.0, 0.0]])
+    pos = np.array([1.0, 2.0, 3.0, 0.5, 1.0])
+    p = 1 / (1 + np.exp(-x))
+    expected = -(pos * y * np.log(p) + (1 - y) * np.log1p(-p + 1e-300))
+    expected[0, 4] = 50.0                                    # log(1 - sigmoid(50)) underflows
+    got = nn.BCEWithLogitsLoss(reduction="none", pos_weight=ag.tensor(pos))(ag.tensor(x),
+                                                                            ag.tensor(y))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-9, atol=1e-15)
+    assert np.isfinite(nn.functional.binary_cross_entropy_with_logits(
+        ag.tensor(x * 100), ag.tensor(y)).item())
+    assert ag.gradcheck(lambda v: nn.functional.binary_cross_entropy_with_logits(
+        v, ag.tensor(y), weight=ag.tensor(pos)), [_leaf(x / 20)])
+
+
+@pytest.mark.parametrize("reduction", ["sum", "batchmean", "mean"])
+def test_kl_div_of_log_probabilities_against_probabilities_with_zeros(reduction):
+    logp = np_log_softmax(LOGITS[0])
+    target = SOFT[0].copy()
+    target[0, :3] = 0.0                                    # 0 log 0 counts 0
+    point = np.where(target > 0, target * (np.log(np.where(target > 0, target, 1)) - logp), 0)
+    expected = {"sum": point.sum(), "batchmean": point.sum() / 5, "mean": point.mean()}[reduction]
+    got = nn.KLDivLoss(reduction=reduction)(ag.tensor(logp), ag.tensor(target))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    assert ag.gradcheck(lambda x: nn.functional.kl_div(x.log_softmax(-1), ag.tensor(target),
+                                                       reduction=reduction), [_leaf(LOGITS[0])])
