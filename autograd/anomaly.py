@@ -91,7 +91,8 @@ def _raise(message, fn, tensor):
     extra = []
     for report in reporters:
         try:
-            note = report(error)
+            with detect_anomaly(check_nan=False):   # a reporter reads the same NaNs
+                note = report(error)
         except Exception as e:  # a failing reporter must not hide the anomaly
             note = f"(reporter {getattr(report, '__name__', report)} failed: {e})"
         if note:

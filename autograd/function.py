@@ -60,7 +60,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if abstract:
             return
-        if cls.__name__ in Function.registry and Function.registry[cls.__name__] is not cls:
+        earlier = Function.registry.get(cls.__name__)
+        if earlier is not None and earlier is not cls and not _redefines(earlier, cls):
             raise TypeError(f"two ops named {cls.__name__}")
         Function.registry[cls.__name__] = cls
 
@@ -154,6 +155,12 @@ class Function:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
         return f"<{self.name}({args})>"
+
+
+def _redefines(earlier, cls) -> bool:
+    """The same class defined again (a notebook cell run twice, a reloaded
+    module): it replaces the earlier one."""
+    return (earlier.__module__, earlier.__qualname__) == (cls.__module__, cls.__qualname__)
 
 
 def _any_requires_grad(inputs):

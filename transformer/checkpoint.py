@@ -11,16 +11,19 @@ failure names the file and the entry.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import nn
 
 from .config import TransformerConfig
+from .subword import TYPE as SUBWORD, SubwordTokenizer
 from .tokenizer import Vocab, WordTokenizer
 
 RUN_FORMAT = "gradformer-run"
 RUN_VERSION = 1
 LAST, BEST = "last.npz", "best.npz"
+_EPOCH = re.compile(r"^epoch(\d+)\.npz$")      # epochN.npz: the model after epoch N
 # What translate and evaluate read, and what a resumed run reads besides.
 MODEL_ENTRIES = ("config", "model", "src_tokenizer", "tgt_tokenizer", "src_vocab", "tgt_vocab")
 RESUME_ENTRIES = ("settings", "optimizer", "schedule", "rng", "progress")
@@ -30,8 +33,8 @@ RESUME_ENTRIES = ("settings", "optimizer", "schedule", "rng", "progress")
 class ModelParts:
     """What a checkpoint says about its model, checked."""
     config: TransformerConfig
-    src_tokenizer: WordTokenizer
-    tgt_tokenizer: WordTokenizer
+    src_tokenizer: WordTokenizer | SubwordTokenizer
+    tgt_tokenizer: WordTokenizer | SubwordTokenizer
     src_vocab: Vocab
     tgt_vocab: Vocab
 
@@ -42,6 +45,17 @@ class ModelParts:
 
 def save_run(path, state: dict):
     nn.save({"run_format": RUN_FORMAT, "run_version": RUN_VERSION, **state}, path)
+
+
+def epoch_name(epoch: int) -> str:
+    return f"epoch{epoch}.npz"
+
+
+def epoch_files(run_dir) -> list[str]:
+    """The paths of a run folder's epochN.npz models, oldest epoch first."""
+    found = [(int(m.group(1)), name) for name in os.listdir(run_dir)
+             if (m := _EPOCH.match(name))]
+    return [os.path.join(run_dir, name) for _, name in sorted(found)]
 
 
 def resolve(path, prefer=BEST):
@@ -84,16 +98,25 @@ def model_parts(state) -> ModelParts:
     """The config, tokenizers and vocabularies of a loaded checkpoint, each
     checked, and the vocabulary sizes against the model's."""
     parts = ModelParts(*(_entry(state, name, make) for name, make in (
-        ("config", TransformerConfig.from_dict), ("src_tokenizer", WordTokenizer.from_dict),
-        ("tgt_tokenizer", WordTokenizer.from_dict), ("src_vocab", Vocab.from_dict),
+        ("config", TransformerConfig.from_dict), ("src_tokenizer", tokenizer_from_dict),
+        ("tgt_tokenizer", tokenizer_from_dict), ("src_vocab", Vocab.from_dict),
         ("tgt_vocab", Vocab.from_dict))))
     for side in ("src", "tgt"):
-        size, expected = len(getattr(parts, f"{side}_vocab")), getattr(parts.config,
-                                                                       f"{side}_vocab_size")
+        vocab, tokenizer = getattr(parts, f"{side}_vocab"), getattr(parts, f"{side}_tokenizer")
+        size, expected = len(vocab), getattr(parts.config, f"{side}_vocab_size")
         if size != expected:
             raise nn.CheckpointError(f"{state['path']}: entry {side}_vocab has {size} tokens, "
                                      f"but the model's {side}_vocab_size is {expected}")
+        if isinstance(tokenizer, SubwordTokenizer) and tokenizer.vocab() != vocab:
+            raise nn.CheckpointError(f"{state['path']}: entry {side}_vocab is not the vocabulary "
+                                     f"of entry {side}_tokenizer's SentencePiece model")
     return parts
+
+
+def tokenizer_from_dict(d):
+    """A checkpoint's tokenizer: word-level or SentencePiece, by its type."""
+    kind = d.get("type") if isinstance(d, dict) else None
+    return SubwordTokenizer.from_dict(d) if kind == SUBWORD else WordTokenizer.from_dict(d)
 
 
 def _entry(state, name, make):

@@ -1,7 +1,9 @@
-"""Score a trained run on a test set: sacreBLEU on detokenized text, and the
-tokenized, lower-cased BLEU that published Multi30k results use.
+"""Score a trained run on a test set: sacreBLEU on detokenized text (its
+default signature: cased, 13a), the tokenized, lower-cased BLEU that
+published Multi30k results use, and chrF.
 
     python -m transformer.evaluate --checkpoint RUN --src test.de.gz --ref test.en.gz [--beam 4]
+    python -m transformer.evaluate --checkpoint RUN/average.npz ...   # python -m transformer.average
 """
 from __future__ import annotations
 
@@ -41,14 +43,16 @@ def evaluate_command(args):
         raise CommandError(f"{args.src}: no sentences to score")
     srcs = [s for s, _ in pairs]
     refs = [r for _, r in pairs]
-    hyp_tokens = t.translate_tokens(source_tokens(t, srcs), beam=args.beam, batch_size=args.batch_size,
-                                    alpha=args.alpha)
-    scores = metrics.bleu_scores(hyp_tokens, refs, t.tgt_tokenizer)
+    hyp_tokens = t.translate_tokens(source_tokens(t, srcs), beam=args.beam,
+                                    batch_size=args.batch_size, alpha=args.alpha)
+    scores = metrics.bleu_scores([t.tgt_tokenizer.detokenize(h) for h in hyp_tokens], refs,
+                                 t.tgt_tokenizer.lowercase)
     print(f"sentences: {len(srcs)} (skipped {corpus.skipped_empty} with an empty side), "
           f"beam {args.beam}" + (f" (alpha {args.alpha})" if args.beam > 1 else "") +
           f", {time.perf_counter() - start:.1f} s")
     print(f"BLEU (tokenized, lower-cased) {scores['bleu']:.2f}  {scores['bleu_signature']}")
     print(f"sacreBLEU {scores['sacrebleu']:.2f}  {scores['sacrebleu_signature']}")
+    print(f"chrF {scores['chrf']:.2f}  {scores['chrf_signature']}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """What a resumed run takes from its checkpoint (everything), and what from
 its command line: how this invocation runs (device, checkpoint and log
-intervals, the progress bar, where to stop) and more epochs. Any other flag
+intervals, the epoch models kept, TensorBoard events, the progress bar,
+where to stop) and more epochs. Any other flag
 that differs from the run's setting is refused by name, and training past
 the end of a cosine schedule (at lr 0) is refused with the way out.
 
@@ -19,7 +20,8 @@ from .cli import CommandError
 from .settings import TrainSettings
 
 # Kept from the checkpoint unless given again.
-CHANGEABLE = ("device", "save_every", "log_every", "quiet", "epochs")
+CHANGEABLE = ("device", "save_every", "log_every", "keep_epochs", "tensorboard", "quiet",
+              "epochs")
 # This invocation's stopping point only: a resumed run does not inherit it.
 PER_INVOCATION = ("max_steps",)
 

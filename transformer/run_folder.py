@@ -1,21 +1,31 @@
 """The run folder belongs to one run: a new run claims a new or empty folder
 (atomically, so two runs started in the same second get two folders), and a
-resumed run clears what a killed save left in its own."""
+resumed run clears what a killed save left in its own. Besides the
+checkpoints and pictures it holds settings.json (which ``--config`` reads
+back) and, for subword vocabularies, the SentencePiece model(s)."""
 from __future__ import annotations
 
 import json
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from nn.atomic import atomic_write, remove_stray_temporaries
 
 from . import checkpoint
 from .cli import CommandError, writing
 from .metrics_log import NAME as METRICS
+from .settings import TrainSettings
+from .subword import SubwordTokenizer
+from .tensorboard_log import FOLDER as TENSORBOARD
 
 SETTINGS = "settings.json"
-RUN_FILES = (checkpoint.LAST, checkpoint.BEST, METRICS, SETTINGS, "loss.png", "grad_norms.png")
+JOINT_MODEL = "sentencepiece.model"                    # one model for both sides
+SIDE_MODELS = ("sentencepiece.src.model", "sentencepiece.tgt.model")
+RUN_FILES = (checkpoint.LAST, checkpoint.BEST, METRICS, SETTINGS, "loss.png", "grad_norms.png",
+             JOINT_MODEL, *SIDE_MODELS, TENSORBOARD)
+# Not taken from a recorded run by --config: its folder, and what resolve() derives.
+NOT_REPEATED = ("out", "metric", "steps_per_epoch", "schedule_steps", "peak_lr", "warmup_steps")
 
 
 def claim(out, name) -> str:
@@ -84,3 +94,40 @@ def write_settings(run_dir, settings, config):
     text = json.dumps({"settings": asdict(settings), "config": config.to_dict()}, indent=2)
     with writing(path):
         atomic_write(path, lambda f: f.write(text), text=True)
+
+
+def write_tokenizers(run_dir, src_tokenizer, tgt_tokenizer):
+    """The SentencePiece model(s) beside the checkpoints, for other tools
+    (``spm_encode --model RUN/sentencepiece.model``); the checkpoint holds
+    the same bytes, so the run needs nothing else."""
+    if not isinstance(src_tokenizer, SubwordTokenizer):
+        return
+    if src_tokenizer is tgt_tokenizer:
+        models = {JOINT_MODEL: src_tokenizer}
+    else:
+        models = dict(zip(SIDE_MODELS, (src_tokenizer, tgt_tokenizer)))
+    for name, tokenizer in models.items():
+        path = os.path.join(run_dir, name)
+        with writing(path):
+            atomic_write(path, lambda f, t=tokenizer: f.write(t.model))
+
+
+def recorded_settings(path) -> dict:
+    """The settings of a recorded run (its settings.json, or a file holding
+    just the settings), for ``--config``: without its run folder and the
+    derived values, which the new run sets afresh."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise CommandError(f"--config {path}: cannot read it: {e.strerror or e}") from None
+    except ValueError as e:
+        raise CommandError(f"--config {path}: not valid JSON: {e}") from None
+    saved = data.get("settings", data) if isinstance(data, dict) else None
+    if not isinstance(saved, dict):
+        raise CommandError(f"--config {path}: expected the JSON object of a run's settings")
+    known = {f.name for f in fields(TrainSettings)}
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        raise CommandError(f"--config {path}: unknown settings {unknown}")
+    return {k: v for k, v in saved.items() if k not in NOT_REPEATED}

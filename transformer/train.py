@@ -2,12 +2,14 @@
 
     python -m transformer.train                         # the toy language pair, CPU, minutes
     python -m transformer.train --task reverse --epochs 5
-    python -m transformer.train --train SRC TGT --valid SRC TGT --test SRC TGT --lowercase
+    python -m transformer.train --train SRC TGT --valid SRC TGT --test SRC TGT   # joint BPE
     python -m transformer.train --resume runs/toy-pair  # continue exactly where it stopped
+    python -m transformer.train --config runs/toy-pair/settings.json --seed 1   # run it again
     mpiexec -n 4 python -m transformer.train --data-parallel   # 4 ranks: data_parallel.py
 
-The run folder holds checkpoints (last.npz, best.npz), metrics.jsonl,
-loss.png and settings.json. Bad input gets a one-line error and exit code 2;
+The run folder holds checkpoints (last.npz, best.npz, and epochN.npz with
+--keep-epochs), metrics.jsonl, loss.png, grad_norms.png, settings.json and a
+corpus's SentencePiece model. Bad input gets a one-line error and exit code 2;
 a run stopped by Ctrl-C or SIGTERM saves a checkpoint and exits with 130 or
 143. A resumed run takes everything from its checkpoint (see resume.py).
 """
@@ -22,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import autograd as ag
 import nn
 
-from . import checkpoint, data_parallel, run_folder
+from . import checkpoint, data_parallel, run_folder, tensorboard_log
 from .batching import encode_pairs, make_batches
 from .cli import EXIT_USAGE, CommandError, run_command
 from .config import PRESETS, TransformerConfig
@@ -30,7 +32,8 @@ from .corpus import read_parallel, read_tsv
 from .model import Transformer
 from .resume import (check_world_size, data_changes, fingerprint, resume_command,
                      resumed_settings)
-from .settings import DEFAULT_PEAK_LR, SCHEDULES, TrainSettings
+from .settings import DEFAULT_PEAK_LR, SCHEDULES, SUBWORDS, TrainSettings, steps
+from .subword import DEFAULT_VOCAB_SIZE, SubwordTokenizer
 from .tasks import TASKS, make_task
 from .tokenizer import Vocab, WordTokenizer
 from .trainer import Trainer
@@ -58,7 +61,18 @@ def parse_args(argv=None) -> dict:
     data.add_argument("--valid-tsv")
     data.add_argument("--test-tsv")
     data.add_argument("--lowercase", action="store_true", help="lower-case the text")
-    data.add_argument("--min-freq", type=int, help="rarer words become <unk>")
+    data.add_argument("--subword", choices=SUBWORDS,
+                      help="bpe or unigram: SentencePiece pieces trained on the training text "
+                           "(a corpus's default: bpe, one joint model for both sides); none: "
+                           "words (the built-in tasks' default)")
+    data.add_argument("--vocab-size", type=int,
+                      help="pieces of a subword vocabulary, exactly (default: at most "
+                           f"{DEFAULT_VOCAB_SIZE}, fewer if the training text is too small); "
+                           "with --subword none, a cap on each word vocabulary")
+    data.add_argument("--separate-vocabularies", action="store_true",
+                      help="subwords: one SentencePiece model per side instead of a joint one")
+    data.add_argument("--min-freq", type=int,
+                      help="with --subword none: rarer words become <unk>")
     data.add_argument("--max-len", type=int,
                       help="longest sentence in tokens (+2 for <bos>/<eos>; default "
                            f"{DEFAULTS.max_len}); longer pairs are filtered with a count")
@@ -67,6 +81,9 @@ def parse_args(argv=None) -> dict:
                        help=f"size preset (default: {DEFAULTS.model})")
     model.add_argument("--dropout", type=float, help="default: the preset's 0.1")
     model.add_argument("--norm-first", action="store_true", help="pre-norm instead of post-norm")
+    model.add_argument("--share-embeddings", action="store_true",
+                       help="one matrix for the source, target and output embeddings (needs "
+                            "the joint subword vocabulary)")
     train = p.add_argument_group("training (the defaults of each task: transformer/settings.py)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--max-steps", type=int, help="stop after this many updates")
@@ -91,10 +108,13 @@ def parse_args(argv=None) -> dict:
                             "transformer.train ... --data-parallel")
     run = p.add_argument_group("run folder")
     run.add_argument("--out", help="run folder (default: runs/<task or corpus>-<time>)")
+    run.add_argument("--config", metavar="SETTINGS_JSON",
+                     help="start a new run with a recorded run's settings (its settings.json); "
+                          "flags given beside it override them")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder (its "
                      "settings come from its checkpoint; --device, --save-every, --log-every, "
-                     "--quiet, --epochs and --max-steps may be given again, and "
-                     "--data-parallel on the run's number of ranks)")
+                     "--keep-epochs, --tensorboard, --quiet, --epochs and --max-steps may be "
+                     "given again, and --data-parallel on the run's number of ranks)")
     run.add_argument("--extend-schedule", action="store_true",
                      help="with --resume and more --epochs: stretch a cosine schedule's decay "
                           "to the new last step")
@@ -104,13 +124,24 @@ def parse_args(argv=None) -> dict:
                      help=f"metrics line every N steps (default: {DEFAULTS.log_every})")
     run.add_argument("--eval-limit", type=int,
                      help="score at most this many validation sentences per epoch (0: all)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--keep-epochs", type=int,
+                     help="keep the models of the last N epochs (epochN.npz) for python -m "
+                          "transformer.average (default 0: none)")
+    run.add_argument("--tensorboard", action="store_true",
+                     help="also write TensorBoard events to RUN/tensorboard (pip install "
+                          "tensorboardX)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress bar (there is none either when the output is not a "
+                          "terminal)")
     return vars(p.parse_args(argv))
 
 
 def new_settings(given) -> TrainSettings:
-    """A new run's settings: its task's preset (none for a corpus) under what
-    the command line gave."""
+    """A new run's settings: its task's preset (the corpus preset for a
+    corpus) under a recorded run's settings (``--config``) under what the
+    command line gave."""
+    config = given.pop("config", None)
+    given = {**(run_folder.recorded_settings(config) if config else {}), **given}
     corpus = given.get("train") or given.get("train_tsv")
     return TrainSettings.preset(None if corpus else given.get("task", DEFAULTS.task), **given)
 
@@ -151,12 +182,25 @@ def load_data(s):
 
 
 def build_tokenizers(s, pairs):
-    """A new run's tokenizers and vocabularies, from its training pairs."""
-    src_tok = WordTokenizer(lowercase=s.lowercase, split_punctuation=s.corpus)
-    tgt_tok = WordTokenizer(lowercase=s.lowercase, split_punctuation=s.corpus)
-    src_vocab = Vocab.build([src_tok.tokenize(a) for a, _ in pairs["train"]], s.min_freq)
-    tgt_vocab = Vocab.build([tgt_tok.tokenize(b) for _, b in pairs["train"]], s.min_freq)
-    return src_tok, tgt_tok, src_vocab, tgt_vocab
+    """A new run's tokenizers and vocabularies, from its training pairs only:
+    words, or SentencePiece pieces (one joint model, or one per side)."""
+    sources, targets = [a for a, _ in pairs["train"]], [b for _, b in pairs["train"]]
+    if s.subword == "none":
+        src_tok = WordTokenizer(lowercase=s.lowercase, split_punctuation=s.corpus)
+        tgt_tok = WordTokenizer(lowercase=s.lowercase, split_punctuation=s.corpus)
+        return (src_tok, tgt_tok,
+                Vocab.build(map(src_tok.tokenize, sources), s.min_freq, s.vocab_size),
+                Vocab.build(map(tgt_tok.tokenize, targets), s.min_freq, s.vocab_size))
+
+    def trained(sentences):
+        return SubwordTokenizer.train(sentences, s.subword, s.vocab_size or DEFAULT_VOCAB_SIZE,
+                                      seed=s.seed, lowercase=s.lowercase,
+                                      exact=s.vocab_size is not None)
+    if s.separate_vocabularies:
+        src_tok, tgt_tok = trained(sources), trained(targets)
+    else:
+        src_tok = tgt_tok = trained(sources + targets)
+    return src_tok, tgt_tok, src_tok.vocab(), tgt_tok.vocab()
 
 
 def encode(s, pairs, tokenizers):
@@ -175,7 +219,8 @@ def model_config(s, tokenizers):
     """A new run's model: the size preset, fitted to the vocabularies."""
     src_vocab, tgt_vocab = tokenizers[2:]
     overrides = dict(src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab),
-                     max_len=s.max_len, pad_id=Vocab.pad_id, norm_first=s.norm_first)
+                     max_len=s.max_len, pad_id=Vocab.pad_id, norm_first=s.norm_first,
+                     share_embeddings=s.share_embeddings)
     if s.dropout is not None:
         overrides.update(dropout=s.dropout, attention_dropout=s.dropout)
     return TransformerConfig.preset(s.model, **overrides)
@@ -186,10 +231,11 @@ def make_optimizer(s, model):
     and the chosen schedule, whose factor rises to 1 at the end of warmup."""
     opt = nn.optim.Adam(model.parameters(), lr=s.peak_lr, betas=(0.9, 0.98), eps=1e-9)
     if s.schedule == "noam":
-        return opt, nn.optim.NoamSchedule(opt, model.config.d_model, s.warmup, peak_lr=s.peak_lr)
+        return opt, nn.optim.NoamSchedule(opt, model.config.d_model, s.warmup_steps,
+                                          peak_lr=s.peak_lr)
     if s.schedule == "cosine":
-        return opt, nn.optim.WarmupCosineSchedule(opt, s.warmup, s.schedule_steps)
-    return opt, nn.optim.ConstantSchedule(opt, warmup_steps=s.warmup)
+        return opt, nn.optim.WarmupCosineSchedule(opt, s.warmup_steps, s.schedule_steps)
+    return opt, nn.optim.ConstantSchedule(opt, warmup_steps=s.warmup_steps)
 
 
 @dataclass
@@ -212,11 +258,15 @@ def new_run(given, parallel) -> Setup:
         raise CommandError("--extend-schedule applies to a resumed run (--resume RUN)")
     s = new_settings(given)
     check_device(s.device)
+    if s.tensorboard:
+        tensorboard_log.check_installed()
     pairs = load_data(s)
     tokenizers = build_tokenizers(s, pairs)
     encoded = encode(s, pairs, tokenizers)
     config = model_config(s, tokenizers)
     s = s.resolve(_steps_per_epoch(s, encoded, parallel), config.d_model)
+    if s.warmup_note():
+        print(s.warmup_note())
     parallel.agree(asdict(s), config.to_dict(), tokenizers, None)
     run_dir = parallel.on_writer(lambda: run_folder.claim(s.out, "corpus" if s.corpus
                                                           else s.task))
@@ -238,8 +288,13 @@ def resumed_run(resume, given, parallel) -> Setup:
     vocabularies. Rank 0 tidies the folder and says what changed."""
     state = checkpoint.load_run(resume, prefer=checkpoint.LAST, resume=True)
     check_world_size(state, parallel.size)
+    if "config" in given:
+        raise CommandError("--config starts a new run from recorded settings; a resumed run "
+                           "takes its settings from its checkpoint")
     s = resumed_settings(state, given, given.pop("extend_schedule", False))
     check_device(s.device)
+    if s.tensorboard:
+        tensorboard_log.check_installed()
     run_dir = os.path.dirname(state["path"])
     for name in run_folder.clean(run_dir) if parallel.writes else ():
         print(f"removed {os.path.join(run_dir, name)}, left by a save that was killed")
@@ -283,12 +338,15 @@ def run(given):
     trainer = make_trainer(setup)
     if parallel.writes:
         run_folder.write_settings(setup.run_dir, setup.settings, setup.config)
+        run_folder.write_tokenizers(setup.run_dir, *setup.tokenizers[:2])
     _print_run(setup, trainer)
     progress = trainer.fit()
     if trainer.stopped_by is not None or progress.epoch < setup.settings.epochs:
         return _stopped(trainer, setup.run_dir)
     if parallel.writes:
-        report(trainer, setup.pairs["test"])
+        s = setup.settings
+        held_out = "test" if s.test or s.test_tsv or not s.corpus else "validation"
+        report(trainer, setup.pairs["test"], held_out)
     return 0
 
 
@@ -330,31 +388,54 @@ def make_trainer(setup: Setup):
 
 
 def _print_run(setup, trainer):
-    s, t, config = setup.settings, trainer.translator, trainer.model.config
+    s, config = setup.settings, trainer.model.config
     limit = f", at most {s.max_steps} steps" if s.max_steps else ""
     print(f"run folder: {setup.run_dir}")
-    print(f"settings: {s.epochs} epochs{limit}, {s.schedule} schedule (peak lr {s.peak_lr:.2e}, "
-          f"warmup {s.warmup}), dropout {config.dropout}, label smoothing {s.label_smoothing}, "
+    print(f"settings: {s.epochs} epochs of {s.steps_per_epoch} steps{limit}, "
+          f"{_schedule_line(s)}, dropout {config.dropout}, label smoothing {s.label_smoothing}, "
           f"batches of {s.max_tokens} tokens, seed {s.seed}")
-    print(f"model: {trainer.model.num_parameters():,} parameters ({s.model}), source vocabulary "
-          f"{len(t.src_vocab)}, target vocabulary {len(t.tgt_vocab)}, "
+    shared = ", shared embeddings" if config.share_embeddings else ""
+    print(f"model: {trainer.model.num_parameters():,} parameters ({s.model}{shared}), "
+          f"{_vocabularies_line(s, trainer.translator)}, "
           f"{len(setup.encoded['train'].src):,} training pairs, device {s.device}")
     if setup.parallel.describe():
         print(setup.parallel.describe())
 
 
-def report(trainer, test_pairs, samples=5):
-    """The held-out score of the best checkpoint, and a few translations."""
+def _schedule_line(s) -> str:
+    """The schedule as it runs: the peak it reaches, at the step it reaches it."""
+    then = {"noam": "then 1/sqrt(step)", "constant": "then constant",
+            "cosine": f"then a cosine decay to 0 at step {s.schedule_steps}"}[s.schedule]
+    return (f"{s.schedule} schedule (warmup {steps(s.warmup_steps)} to the peak lr "
+            f"{s.peak_lr:.2e}, {then})")
+
+
+def _vocabularies_line(s, t) -> str:
+    if s.subword == "none":
+        return f"source vocabulary {len(t.src_vocab)} words, target vocabulary " \
+               f"{len(t.tgt_vocab)} words"
+    if t.src_tokenizer is t.tgt_tokenizer or t.src_tokenizer == t.tgt_tokenizer:
+        return f"one joint {s.subword} vocabulary of {len(t.src_vocab)} pieces"
+    return (f"{s.subword} vocabularies of {len(t.src_vocab)} source and {len(t.tgt_vocab)} "
+            "target pieces")
+
+
+def report(trainer, test_pairs, held_out="test", samples=5):
+    """The held-out score of the best checkpoint (on the test split, or the
+    validation split of a corpus given none), and a few translations."""
     best = checkpoint.load_run(trainer.run, prefer=checkpoint.BEST)
     trainer.model.load_state_dict(best["model"])
     scores = trainer.score(test_pairs)
     if "exact_match" in scores:
-        print(f"test exact match: {100 * scores['exact_match']:.2f}% on {len(test_pairs)} "
-              f"held-out sentences (best epoch {best['progress']['best_epoch']})")
+        print(f"{held_out} exact match: {100 * scores['exact_match']:.2f}% on "
+              f"{len(test_pairs)} held-out sentences (best epoch "
+              f"{best['progress']['best_epoch']})")
     else:
-        print(f"test BLEU {scores['bleu']:.2f} (tokenized, lower-cased; "
+        print(f"{held_out} BLEU {scores['bleu']:.2f} (tokenized, lower-cased; "
               f"{scores['bleu_signature']})")
-        print(f"test sacreBLEU {scores['sacrebleu']:.2f} ({scores['sacrebleu_signature']})")
+        print(f"{held_out} sacreBLEU {scores['sacrebleu']:.2f} "
+              f"({scores['sacrebleu_signature']})")
+        print(f"{held_out} chrF {scores['chrf']:.2f} ({scores['chrf_signature']})")
     t = trainer.translator
     hyps = t.translate([src for src, _ in test_pairs[:samples]])
     for (src, ref), hyp in zip(test_pairs[:samples], hyps):

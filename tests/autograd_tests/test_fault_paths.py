@@ -580,6 +580,22 @@ def test_a_second_op_with_the_name_of_an_existing_one_is_refused():
     assert ag.Function.registry["Add"].__module__ == "autograd.ops.arithmetic"
 
 
+def test_the_same_op_defined_again_replaces_the_earlier_one():
+    """As when a notebook cell defining an op runs twice."""
+    source = ("import autograd as ag\n"
+              "class Twice(ag.Function):\n"
+              "    def forward(self, x):\n"
+              "        return x * {k}\n")
+    space = {"__name__": "notebook_cell"}
+    exec(source.format(k=2), space)
+    exec(source.format(k=3), space)
+    try:
+        assert ag.Function.registry["Twice"] is space["Twice"]
+        assert space["Twice"]()(ag.tensor([1.0])).item() == 3.0
+    finally:
+        del ag.Function.registry["Twice"]
+
+
 # -- graphs, gradcheck, functional transforms --------------------------------------------
 
 def test_walking_a_freed_graph_names_the_op():

@@ -101,7 +101,7 @@ def test_tsv_line_without_exactly_one_tab(tmp_path, line, tabs):
 
 def test_multi30k_validation_split():
     if not MULTI30K.is_dir():
-        pytest.skip(f"Multi30k not found at {MULTI30K}")
+        pytest.skip(f"Multi30k not found at {MULTI30K} (set MULTI30K to its folder)")
     corpus = read_parallel(MULTI30K / "val.de.gz", MULTI30K / "val.en.gz")
     assert len(corpus.pairs) == 1014 and corpus.skipped_empty == 0
     de, en = corpus.pairs[0]

@@ -222,9 +222,12 @@ def test_training_settings_name_the_bad_value():
     with pytest.raises(ValueError, match=r"^--schedule must be one of noam, cosine, "
                                          r"constant, got 'linear'$"):
         TrainSettings(schedule="linear")
-    with pytest.raises(ValueError, match=r"^--model must be one of \['base', "
-                                         r"'small', 'tiny'\], got 'huge'$"):
+    with pytest.raises(ValueError, match=r"^--model must be one of base, small, tiny, "
+                                         r"got 'huge'$"):
         TrainSettings(model="huge")
+    with pytest.raises(ValueError, match=r"^--subword must be one of bpe, unigram, none, "
+                                         r"got 'wordpiece'$"):
+        TrainSettings(subword="wordpiece")
     with pytest.raises(ValueError, match=r"^unknown task 'nope'; choose one of copy, reverse, "
                                          r"sort, toy-pair$"):
         TrainSettings.preset("nope")

@@ -84,8 +84,8 @@ def test_a_flag_that_cannot_change_on_resume_is_refused_by_name(stopped_run, cap
 def test_going_past_the_end_of_a_cosine_schedule_says_lr_0_and_offers_the_way_out(
         tmp_path, capsys, no_plots):
     run = tmp_path / "run"                          # 3 steps an epoch: the decay ends at step 3
-    assert run_train(TINY_RUN + ["--epochs", "1", "--warmup", "1", "--log-every", "1",
-                                 "--out", str(run)], capsys)[0] == 0
+    assert run_train(TINY_RUN + ["--schedule", "cosine", "--epochs", "1", "--warmup", "1",
+                                 "--log-every", "1", "--out", str(run)], capsys)[0] == 0
     assert _settings(run)["schedule_steps"] == 3
     rc, _, err = run_train(["--resume", str(run), "--epochs", "2"], capsys)
     assert rc == 2

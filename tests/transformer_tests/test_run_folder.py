@@ -59,11 +59,12 @@ def test_an_empty_out_is_an_error(tmp_path, capsys, monkeypatch):
 def test_run_files_follow_the_umask(tmp_path, capsys):
     old = os.umask(0o022)
     try:
-        assert run_train(TINY[:-2] + ["--epochs", "1", "--out", str(tmp_path / "run")], capsys)[0] == 0
+        assert run_train(TINY[:-2] + ["--epochs", "1", "--keep-epochs", "1", "--out",
+                                      str(tmp_path / "run")], capsys)[0] == 0
     finally:
         os.umask(old)
     modes = {n: (tmp_path / "run" / n).stat().st_mode & 0o777
              for n in os.listdir(tmp_path / "run")}
-    assert set(modes) == {"last.npz", "best.npz", "metrics.jsonl", "settings.json", "loss.png",
-                          "grad_norms.png"}
+    assert set(modes) == {"last.npz", "best.npz", "epoch1.npz", "metrics.jsonl", "settings.json",
+                          "loss.png", "grad_norms.png"}
     assert set(modes.values()) == {0o644}, modes

@@ -13,7 +13,6 @@ import pytest
 import nn
 from transformer import checkpoint, evaluate, metrics, train, trainer, translate
 from transformer.settings import TrainSettings
-from transformer.tokenizer import WordTokenizer
 
 from .helpers import MULTI30K, ROOT, assert_same_run, run_train
 
@@ -27,7 +26,8 @@ _run = run_train
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "copy"
-    assert train.main(FAST + ["--epochs", "2", "--out", str(out)]) == 0
+    # A low peak: barely trained, its translations are never empty (the translate test).
+    assert train.main(FAST + ["--epochs", "2", "--lr", "1e-4", "--out", str(out)]) == 0
     return out
 
 
@@ -50,26 +50,29 @@ def test_the_checkpoint_holds_the_resolved_settings(trained_run):
     s = TrainSettings.from_checkpoint(dict(state["settings"]), state["path"])
     assert (s.task, s.epochs, s.max_tokens, s.schedule, s.metric) == ("copy", 2, 300, "cosine",
                                                                       "exact_match")
-    assert s.peak_lr == 1e-3 and s.schedule_steps == 401           # max(2 epochs, warmup + 1)
+    assert (s.warmup, s.warmup_steps) == (400, 1)          # 400 > the run's 10 steps: a tenth
+    assert s.peak_lr == 1e-4 and s.schedule_steps == 10           # 2 epochs of 5 steps
     saved = json.loads((trained_run / "settings.json").read_text())["settings"]
     assert TrainSettings(**saved) == s
 
 
-def test_each_task_has_its_preset_and_a_corpus_the_plain_defaults():
+def test_each_task_has_its_preset_and_a_corpus_the_plain_defaults_on_subwords():
     copy = TrainSettings.preset("copy", epochs=3)
     assert (copy.task, copy.epochs, copy.max_tokens, copy.schedule, copy.lr, copy.dropout) == \
         ("copy", 3, 1024, "cosine", 1e-3, 0.0)
     toy = TrainSettings.preset("toy-pair")
-    assert (toy.epochs, toy.max_tokens, toy.schedule, toy.lr, toy.dropout) == \
-        (12, 4096, "noam", None, None)
+    assert (toy.epochs, toy.max_tokens, toy.schedule, toy.warmup, toy.lr, toy.dropout,
+            toy.subword) == (12, 4096, "noam", 100, 5e-3, None, "none")
     corpus = TrainSettings.preset(None, train=["a.src", "a.tgt"], task="sort")
     assert corpus.corpus and (corpus.epochs, corpus.schedule, corpus.lr) == (10, "noam", None)
+    assert (corpus.subword, corpus.vocab_size, corpus.separate_vocabularies) == \
+        ("bpe", None, False)                               # one joint BPE of at most 8000
 
 
 def test_the_derived_settings_are_set_once_by_resolve():
-    toy = TrainSettings.preset("toy-pair").resolve(steps_per_epoch=7, d_model=64)
-    assert (toy.metric, toy.steps_per_epoch, toy.schedule_steps) == ("exact_match", 7, None)
-    assert toy.peak_lr == 64 ** -0.5 * 400 ** -0.5                 # the paper's, at warmup's end
+    toy = TrainSettings.preset("toy-pair", lr=None).resolve(steps_per_epoch=70, d_model=64)
+    assert (toy.metric, toy.steps_per_epoch, toy.schedule_steps) == ("exact_match", 70, None)
+    assert toy.peak_lr == 64 ** -0.5 * 100 ** -0.5                 # the paper's, at warmup's end
     copy = TrainSettings.preset("copy").resolve(steps_per_epoch=200, d_model=64)
     assert (copy.schedule_steps, copy.peak_lr) == (30 * 200, 1e-3)
     text = TrainSettings(train=["a", "b"], schedule="constant").resolve(5, d_model=64)
@@ -86,7 +89,7 @@ def test_the_run_ends_with_held_out_accuracy_and_samples(tmp_path, capsys):
 
 def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one_bit_for_bit(tmp_path,
                                                                                capsys):
-    common = FAST + ["--epochs", "2", "--log-every", "1"]
+    common = FAST + ["--epochs", "2", "--log-every", "1", "--schedule", "constant"]
     straight, pieces = tmp_path / "straight", tmp_path / "pieces"
     assert _run(common + ["--out", str(straight)], capsys)[0] == 0
     rc, out, _ = _run(common + ["--out", str(pieces), "--max-steps", "3"], capsys)
@@ -262,8 +265,18 @@ def test_translate_arguments_stdin_beam_and_attention_pictures(trained_run, tmp_
     pics = tmp_path / "pics"
     assert translate.main(["--checkpoint", str(trained_run), "--attention", str(pics),
                            "1 2 3"]) == 0
-    assert sorted(os.listdir(pics)) == ["attention_cross.png", "attention_decoder_self.png",
-                                        "attention_encoder_self.png"]
+    assert sorted(os.listdir(pics)) == [f"attention_{kind}_layer{layer}.png" for kind in (
+        "cross", "decoder_self", "encoder_self") for layer in (0, 1)]        # one per layer
+    chosen = tmp_path / "chosen"
+    assert translate.main(["--checkpoint", str(trained_run), "--attention", str(chosen),
+                           "--layer", "1", "--head", "2", "1 2 3"]) == 0
+    assert sorted(os.listdir(chosen)) == ["attention_cross_layer1.png",
+                                          "attention_decoder_self_layer1.png",
+                                          "attention_encoder_self_layer1.png"]
+    capsys.readouterr()
+    assert translate.main(["--checkpoint", str(trained_run), "--attention", str(chosen),
+                           "--head", "4", "1 2 3"]) == 2
+    assert capsys.readouterr().err == "error: --head 4: the model has 4 heads (0 to 3)\n"
 
 
 def test_evaluate_prints_both_bleus_with_signatures(trained_run, tmp_path, capsys):
@@ -274,31 +287,43 @@ def test_evaluate_prints_both_bleus_with_signatures(trained_run, tmp_path, capsy
     assert "sacreBLEU" in out and "tok:13a" in out
 
 
-def test_bleu_scores_take_model_tokens_and_reference_sentences():
-    # The one BLEU of the training loop and of evaluate: references split by
-    # the target tokenizer, hypotheses detokenized for sacreBLEU.
-    tok = WordTokenizer(lowercase=True, split_punctuation=True)
+def test_bleu_scores_take_detokenized_sentences():
+    # The one scoring of the training loop and of evaluate: tokenized lower-cased BLEU
+    # (both sides split into words), cased sacreBLEU and chrF on the sentences as they are.
     refs = ["A man rides a horse.", "Two dogs play in the snow, happily."]
-    perfect = metrics.bleu_scores([tok.tokenize(r) for r in refs], refs, tok)
+    perfect = metrics.bleu_scores(refs, refs)
     assert perfect["bleu"] == pytest.approx(100) and perfect["sacrebleu"] == pytest.approx(100)
+    assert perfect["chrf"] == pytest.approx(100)
     assert "tok:none" in perfect["bleu_signature"] and "case:lc" in perfect["bleu_signature"]
-    assert "tok:13a" in perfect["sacrebleu_signature"] and "case:lc" in perfect["sacrebleu_signature"]
-    worse = metrics.bleu_scores([tok.tokenize(refs[0]), ["two", "cats", "sleep"]], refs, tok)
-    assert 0 < worse["bleu"] < 100 and 0 < worse["sacrebleu"] < 100
+    assert "tok:13a" in perfect["sacrebleu_signature"] and \
+        "case:mixed" in perfect["sacrebleu_signature"]                # sacreBLEU's default
+    assert "nc:6" in perfect["chrf_signature"] and "case:mixed" in perfect["chrf_signature"]
+    lower = [r.lower() for r in refs]
+    cased = metrics.bleu_scores(lower, refs)
+    assert cased["bleu"] == pytest.approx(100)                      # lower-cased: no loss
+    assert cased["sacrebleu"] < 100 and cased["chrf"] < 100         # cased: capitals count
+    ignoring = metrics.bleu_scores(lower, refs, lowercased=True)    # a lower-cased model
+    assert ignoring["sacrebleu"] == pytest.approx(100) and "case:lc" in \
+        ignoring["sacrebleu_signature"]
+    worse = metrics.bleu_scores([refs[0], "Two cats sleep."], refs)
+    assert 0 < worse["bleu"] < 100 and 0 < worse["sacrebleu"] < 100 and 0 < worse["chrf"] < 100
+    with pytest.raises(ValueError, match="1 hypotheses for 2 references"):
+        metrics.bleu_scores(refs[:1], refs)
 
 
 def test_multi30k_corpus_end_to_end(tmp_path, capsys):
     if not MULTI30K.is_dir():
-        pytest.skip(f"Multi30k not found at {MULTI30K}")
+        pytest.skip(f"Multi30k not found at {MULTI30K} (set MULTI30K to its folder)")
     de, en = str(MULTI30K / "val.de.gz"), str(MULTI30K / "val.en.gz")
     run = tmp_path / "m30k"
-    rc, out, _ = _run(["--train", de, en, "--valid", de, en, "--lowercase", "--min-freq", "2",
+    rc, out, _ = _run(["--train", de, en, "--valid", de, en, "--vocab-size", "2000",
                        "--max-steps", "2", "--max-tokens", "1500", "--quiet", "--out", str(run)],
                       capsys)
-    assert rc == 0 and "source vocabulary" in out
+    assert rc == 0 and "one joint bpe vocabulary of 2000 pieces" in out   # the corpus default
     assert evaluate.main(["--checkpoint", str(run), "--src", str(MULTI30K / "test_2016_flickr.de.gz"),
                           "--ref", str(MULTI30K / "test_2016_flickr.en.gz"), "--limit", "8"]) == 0
-    assert "sacreBLEU" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "sacreBLEU" in out and "case:mixed" in out and "chrF" in out
 
 
 def test_a_closed_pipe_ends_translate_quietly(trained_run):
