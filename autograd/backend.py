@@ -497,7 +497,10 @@ def set_rng_state(state: dict):
 # ---------------------------------------------------------------------------
 
 _WORTH_SPLITTING = 1 << 21  # multiply-adds of a stack below which a split costs more than it saves
-_WORTH_ROW_BLOCKS = 1 << 22  # ... of one product (~50 us on one core, the pool's overhead ~30)
+# ... of one product: below ~16M multiply-adds (~0.2 ms on one core) the hand-off to
+# the pool and BLAS's thread switch cost more than the second core gives (the tiny
+# configuration's step is 15% slower at 4M, the small one no faster at 4M than 16M)
+_WORTH_ROW_BLOCKS = 1 << 24
 
 
 def matmul(a, b):

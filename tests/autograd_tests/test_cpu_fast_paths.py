@@ -60,11 +60,12 @@ def test_products_the_split_does_not_fit_go_to_numpy_unchanged(monkeypatch):
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_a_large_product_cut_into_row_blocks_is_the_product_and_repeats_exactly(
-        n, thread_count):
+        n, thread_count, monkeypatch):
     """Row blocks over the threads: BLAS's rounding for a given thread count
     (as with BLAS's own threads), the same bits on every call, and with one
     thread NumPy's own call."""
     thread_count(n)
+    monkeypatch.setattr(backend, "_WORTH_ROW_BLOCKS", 1 << 20)    # cut even these products
     rng = np.random.default_rng(6)
     a = rng.standard_normal((1100, 96)).astype(np.float32)
     w = rng.standard_normal((40, 96)).astype(np.float32)
