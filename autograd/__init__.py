@@ -7,7 +7,8 @@
 
 Reading order for a newcomer, each file building on the ones before:
 
-1. backend.py     the one door to NumPy / CuPy: array modules, devices, random numbers
+1. backend.py     the one door to NumPy / CuPy: array modules, devices, random numbers,
+                  the CPU fast paths (threads.py: BLAS's thread count and a small pool)
 2. grad_mode.py   whether ops record a graph (no_grad), and which module is running
 3. function.py    ``Function``: one op, its forward on arrays, its backward on Tensors
 4. tensor.py      ``Tensor``: an array plus grad, requires_grad, grad_fn
@@ -28,6 +29,7 @@ from . import backend
 from .backend import (bool_, cuda_available, float16, float32, float64, get_rng_state,
                       int8, int16, int32, int64, manual_seed, set_rng_state, default_dtype,
                       set_default_dtype, uint8)
+from .threads import get_num_threads, set_num_threads
 from .tensor import Tensor
 from .factories import (arange, eye, from_numpy, full, full_like, linspace, multinomial, ones,
                         ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor,

@@ -11,13 +11,18 @@ move data on and off it, its scatter-add and its random generator.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import json
 import numbers
+import os
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy
+
+from . import threads
 
 # Dtypes are NumPy dtype objects on every device (CuPy uses them too).
 float16 = numpy.dtype("float16")
@@ -131,6 +136,14 @@ def _numpy_set_state(gen, state):
 
 
 def _numpy_scatter_add(target, index, values):
+    if type(index) is numpy.ndarray and index.ndim == 1 and index.dtype.kind in "iu" and \
+            target.ndim > 1 and target.flags.c_contiguous and \
+            values.shape == index.shape + target.shape[1:]:
+        # Whole rows at integer indices: add.at is ~5x faster on one flat index of
+        # elements than on rows (the same additions, in the same order).
+        row = target[0].size
+        index = (index[:, None] * row + numpy.arange(row)).reshape(-1)
+        target, values = target.reshape(-1), values.reshape(-1)
     numpy.add.at(target, index, values)
 
 
@@ -415,6 +428,49 @@ def generator_for(array):
     return generator(kind.name if kind.name == "cpu" else f"{kind.name}:{kind.index_of(array)}")
 
 
+def keep_mask(array, p):
+    """Booleans shaped like ``array`` on its device, each True with
+    probability 1 - p (dropout's mask), from that device's generator.
+
+    Plainly: ``uniform(0, 1) >= p``. On the CPU the same test is made on 32
+    random bits per value, ``bits >= p * 2^32`` (finer than a float32 draw's
+    24 bits, and cheaper: no conversion to floats), the bits of a large mask
+    drawn by the threads in pieces of one stream (``_draw_in_pieces``)."""
+    gen = generator_for(array)
+    if type(array) is not numpy.ndarray:
+        return gen.random(array.shape, dtype=array.dtype) >= p
+    n = array.size
+    threshold = numpy.uint32(min(round(p * 2.0 ** 32), 2 ** 32 - 1))
+    keep = numpy.empty(n + n % 2, dtype=bool)        # two 32-bit draws per 64-bit word
+
+    def draw(bits, lo, hi):                           # words lo..hi -> keep[2 lo:2 hi]
+        numpy.greater_equal(bits.random_raw(hi - lo).view(numpy.uint32), threshold,
+                            out=keep[2 * lo:2 * hi])
+
+    _draw_in_pieces(gen.bit_generator, (n + 1) // 2, draw)
+    return keep[:n].reshape(array.shape)
+
+
+def _draw_in_pieces(bits, words, draw):
+    """``draw(bit_generator, lo, hi)`` for pieces [lo, hi) of the next
+    ``words`` 64-bit words of the stream of ``bits``, one piece per thread:
+    PCG64 jumps ahead exactly (``advance``), so each piece gets the words one
+    call would have drawn there, and ``bits`` ends where one call leaves it."""
+    n = threads.get_num_threads()
+    if words <= CHUNK // 2 or n < 2 or type(bits) is not numpy.random.PCG64:
+        draw(bits, 0, words)
+        return
+    parts = threads.split(words, n)
+    jobs = [functools.partial(draw, bits, 0, parts[0].stop)]
+    for part in parts[1:]:
+        ahead = numpy.random.PCG64(0)
+        ahead.state = bits.state
+        ahead.advance(part.start)
+        jobs.append(functools.partial(draw, ahead, part.start, part.stop))
+    threads.run(jobs)
+    bits.advance(words - parts[0].stop)
+
+
 def get_rng_state() -> dict:
     """JSON-able states of every generator in use, keyed by device."""
     state = {}
@@ -434,6 +490,152 @@ def set_rng_state(state: dict):
             raise ValueError(f"set_rng_state: unknown device {name!r}")
         gen = generator(f"{name}:{index}" if name != "cpu" else "cpu")
         kind.set_state(gen, value)
+
+
+# ---------------------------------------------------------------------------
+# CPU fast paths: the same arithmetic, arranged for the cores and the caches
+# ---------------------------------------------------------------------------
+
+_WORTH_SPLITTING = 1 << 21  # multiply-adds of a stack below which a split costs more than it saves
+# ... of one product: below ~16M multiply-adds (~0.2 ms on one core) the hand-off to
+# the pool and BLAS's thread switch cost more than the second core gives (the tiny
+# configuration's step is 15% slower at 4M, the small one no faster at 4M than 16M)
+_WORTH_ROW_BLOCKS = 1 << 24
+
+
+def matmul(a, b):
+    """``a @ b`` (NumPy's matmul, CuPy's on GPUs). On the CPU, with more
+    than one thread, the products that would keep several cores busy are
+    split over the pool (``threads``), each piece multiplied by its own
+    thread with BLAS held to one thread:
+
+    - a stack of products (attention's B x h matrices of T x d_k) is cut
+      along its first axis: NumPy would multiply it one small matrix after
+      another on one core, each too small for BLAS's own threads;
+    - one large product is cut into blocks of rows of ``a``: BLAS's own
+      threads, once woken, spin for a while after every product and take the
+      cores away from the pool's elementwise work.
+
+    A stack's matrices are multiplied exactly as alone (the same bits); a
+    product cut into row blocks gives, as BLAS's own threading does, bits
+    that depend on the thread count only."""
+    how = _split_of(a, b)
+    if how is None:
+        return array_module(a, b).matmul(a, b)
+    if how == "rows" and a.ndim > 2:
+        lead = a.shape[:-1]
+        return matmul(a.reshape(-1, a.shape[-1]), b).reshape(lead + b.shape[-1:])
+    out = numpy.empty(a.shape[:-1] + b.shape[-1:], dtype=a.dtype)
+    rhs = (lambda part: b[part]) if how == "stack" else (lambda part: b)
+
+    def piece(part):
+        numpy.matmul(a[part], rhs(part), out=out[part])
+
+    with threads.one_blas_thread():
+        threads.run([functools.partial(piece, part)
+                     for part in threads.split(a.shape[0], threads.get_num_threads())])
+    return out
+
+
+def _split_of(a, b):
+    """"stack", "rows" or None (NumPy's own call): host float arrays of one
+    dtype, more than one thread, and enough work; a stack needs the same
+    batch shape on both sides, rows a 2-D ``b`` (and a contiguous ``a``)."""
+    n = threads.get_num_threads()
+    if type(a) is not numpy.ndarray or type(b) is not numpy.ndarray or a.ndim < 2 or \
+            b.ndim < 2 or a.dtype != b.dtype or a.dtype.kind != "f" or n < 2 or \
+            a.shape[-1] != b.shape[-2]:
+        return None
+    work = a.size * b.shape[-1]                          # multiply-adds
+    if a.ndim > 2 and a.shape[:-2] == b.shape[:-2]:
+        return "stack" if a.shape[0] > 1 and work >= _WORTH_SPLITTING else None
+    rows = a.size // a.shape[-1]
+    if b.ndim == 2 and work >= _WORTH_ROW_BLOCKS and rows >= 8 * n and \
+            (a.ndim == 2 or a.flags.c_contiguous):
+        return "rows"
+    return None
+
+
+CHUNK = 1 << 18             # elements per piece of CPU work cut up for the threads (1 MiB of float32)
+
+
+def elementwise_in_chunks(work):
+    """Run ``fn(*arrays)`` for every ``(fn, arrays)`` of ``work``, where fn
+    is elementwise (each output element depends on the same element of the
+    inputs only) and works in place on the arrays. On the CPU, contiguous
+    arrays are cut into matching chunks of ``CHUNK`` elements, spread over
+    the threads: each chunk's temporaries stay in the cache, and the result
+    is bit for bit that of ``fn`` on the whole arrays. Elsewhere, one call."""
+    pieces = []
+    for fn, arrays in work:
+        if type(arrays[0]) is not numpy.ndarray or \
+                not all(a.flags.c_contiguous and a.size == arrays[0].size for a in arrays):
+            fn(*arrays)
+            continue
+        flat = [a.reshape(-1) for a in arrays]
+        for lo in range(0, flat[0].size, CHUNK):
+            pieces.append((fn, [a[lo:lo + CHUNK] for a in flat]))
+    _spread(pieces)
+
+
+def in_row_blocks(kernel, *arrays):
+    """Run ``kernel(*blocks)`` on matching blocks of rows of ``arrays``, each
+    viewed as (rows, n) with the rows of the first array (all its axes but
+    the last), for a kernel that treats every row on its own (a softmax or a
+    normalisation along the last axis) and writes its results into some of
+    the arrays, which must be C-contiguous (made by ``empty(shape)``). On the
+    CPU, arrays of more than ``CHUNK`` elements are cut into blocks of about
+    that many, spread over the threads; elsewhere, one call on the whole
+    (rows, n) views. Every row is computed as it would be alone: the same bits."""
+    first = arrays[0]
+    if first.size == 0:
+        kernel(*arrays)
+        return
+    rows = first.size // first.shape[-1]
+    blocks = [a.reshape(rows, -1) for a in arrays]
+    if type(first) is not numpy.ndarray or first.size <= CHUNK:
+        kernel(*blocks)
+        return
+    step = max(1, CHUNK // first.shape[-1])
+    _spread([(kernel, [b[lo:lo + step] for b in blocks]) for lo in range(0, rows, step)])
+
+
+def _spread(pieces):
+    """Call ``fn(*arrays)`` for every ``(fn, arrays)``, the pieces dealt out
+    in turn to the threads."""
+    n = threads.get_num_threads()
+    threads.run([functools.partial(_run_pieces, pieces[i::n]) for i in range(min(n, len(pieces)))])
+
+
+def _run_pieces(pieces):
+    for fn, arrays in pieces:
+        fn(*arrays)
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing
+    it back to the kernel. By default every freed block over 32 MiB (the
+    logits of a batch) and the free top of the heap go back, and the next
+    step's arrays of that size are page-faulted in and zeroed again: a tenth
+    of a training step on the CPU. True if malloc agreed; a no-op elsewhere
+    than glibc, or with GRADFORMER_KEEP_FREED_MEMORY=0 in the environment."""
+    try:
+        libc_name = os.confstr("CS_GNU_LIBC_VERSION") or ""       # "glibc 2.36"
+    except (AttributeError, ValueError, OSError):                 # not a glibc system
+        libc_name = ""
+    if os.environ.get("GRADFORMER_KEEP_FREED_MEMORY", "1") == "0" or \
+            not libc_name.startswith("glibc"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3            # from glibc's malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, 1 << 30) and
+                libc.mallopt(m_trim_threshold, (1 << 31) - 1))
+
+
+keep_freed_memory()
 
 
 # ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 PAD, BOS = 0, 1      # padding id (masked, ignored by the loss) and <bos>; real tokens are >= 3
 THREADS = 2          # BLAS / OpenMP / torch threads in every worker
+GEMM_SIZE = 2048     # n of the n x n x n float32 product that measures NumPy's matmul limit
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # this checkout
 
 

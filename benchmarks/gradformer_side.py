@@ -4,6 +4,7 @@ greedy-decoding batch or the matrix products alone, or profile a few steps.
 Never imports torch."""
 from __future__ import annotations
 
+import collections
 import cProfile
 import os
 import pstats
@@ -15,9 +16,11 @@ import numpy
 import autograd as ag
 import nn
 import transformer as T
+from autograd import engine
+from autograd.function import Function
 
-from .common import (BOS, PAD, ROOT, BenchConfig, median_seconds, peak_rss_mib, timed_step,
-                     token_batch)
+from .common import (BOS, GEMM_SIZE, PAD, ROOT, BenchConfig, median_seconds, peak_rss_mib,
+                     timed_step, token_batch)
 
 NEVER = -1          # an <eos> id no model can produce: greedy decoding runs every step
 
@@ -68,6 +71,13 @@ class GradformerTrainer:
         return {"params": self.model.num_parameters(), "peak_rss_mib": peak_rss_mib(),
                 "torch_loaded": "torch" in sys.modules, "blas": _blas()}
 
+    def gemm_rate(self, n: int = GEMM_SIZE, repeats: int = 5) -> float:
+        """GFLOP/s of NumPy's float32 n x n @ n x n product in this worker
+        (median of ``repeats``): the matmul limit of the machine at hand,
+        which the step's achieved GFLOP/s is set against."""
+        a = numpy.random.default_rng(0).standard_normal((n, n), dtype=numpy.float32)
+        return 2 * n ** 3 / median_seconds(lambda: a @ a, repeats) / 1e9
+
     def profile(self, steps: int, top: int = 15) -> str:
         """cProfile over ``steps`` training steps; the ``top`` entries by
         total time spent in the function itself (tottime)."""
@@ -77,6 +87,58 @@ class GradformerTrainer:
             self.step()
         profiler.disable()
         return profile_table(profiler, steps, top)
+
+    def op_times(self, steps: int, top: int = 25) -> str:
+        """Wall time inside each kind of op over ``steps`` steps, forward
+        and backward pass apart: unlike cProfile, it counts the work an op
+        hands to the CPU threads."""
+        with OpTimer() as timer:
+            for _ in range(steps):
+                self.step()
+        return timer.table(steps, top)
+
+
+class OpTimer:
+    """``with OpTimer() as t:`` times every op's forward (``Function._forward``,
+    wrapped for the block), filed under the op's name and the pass that ran
+    it: "backward" inside the engine's reverse pass, else "forward"."""
+
+    def __enter__(self):
+        self.seconds, self.calls = collections.Counter(), collections.Counter()
+        self._pass = "forward"
+        self._saved = (Function._forward, engine._run)
+        timer, forward, reverse = self, Function._forward, engine._run
+
+        def timed_forward(op, inputs):
+            t0 = time.perf_counter()
+            try:
+                return forward(op, inputs)
+            finally:
+                key = (timer._pass, type(op).__name__)
+                timer.seconds[key] += time.perf_counter() - t0
+                timer.calls[key] += 1
+
+        def timed_reverse(*args, **kwargs):
+            timer._pass = "backward"
+            try:
+                return reverse(*args, **kwargs)
+            finally:
+                timer._pass = "forward"
+
+        Function._forward, engine._run = timed_forward, timed_reverse
+        return self
+
+    def __exit__(self, *exc):
+        Function._forward, engine._run = self._saved
+
+    def table(self, steps: int, top: int) -> str:
+        total = sum(self.seconds.values())
+        out = [f"time inside ops: {total / steps:.4f} s/step; top {top} by wall time",
+               f"{'pass':<9} {'op':<24} {'ms/step':>8} {'%':>6} {'calls/step':>11}"]
+        for (phase, name), secs in self.seconds.most_common(top):
+            out.append(f"{phase:<9} {name:<24} {1e3 * secs / steps:>8.2f} "
+                       f"{100 * secs / total:>5.1f}% {self.calls[phase, name] // steps:>11}")
+        return "\n".join(out)
 
 
 def _qualify(path, line, func) -> str:

@@ -11,7 +11,8 @@ train   one encoder-decoder training step per configuration (forward, label-
         ``transformer.Transformer`` against ``torch.nn.Transformer``: median
         and min step time, target tokens/s, achieved GFLOP/s (the analytic
         count of ``benchmarks.common.forward_flops``, x 3 per step), the
-        ratio gradformer/PyTorch, and each worker's peak RSS.
+        ratio gradformer/PyTorch, each worker's peak RSS, and NumPy's float32
+        GEMM rate measured in the same run (the step's share of it).
 decode  greedy decoding of 32 sentences for 32 forced steps (small
         configuration): gradformer with and without its key/value cache
         against PyTorch re-running its decoder on the whole prefix.
@@ -21,7 +22,8 @@ ops     per-op engine overhead on a chain of 10,000 tiny ops (``benchmarks.op_ov
 matmul  (not run by default) the matrix products of a training step alone,
         GFLOP/s of each framework's BLAS (NumPy's OpenBLAS vs PyTorch's MKL).
 --profile CONFIG   cProfile over a few gradformer training steps: the top
-        entries by tottime (time in the function itself).
+        entries by tottime (time in the function itself); then the wall time
+        inside each kind of op, forward and backward apart.
 --check gradformer's weights copied into the PyTorch model (dropout 0):
         logits, loss and gradients agree, so both time the same computation.
 
@@ -39,8 +41,8 @@ import os
 import statistics
 import sys
 
-from .common import (CONFIGS, BenchConfig, CpuMeter, forward_flops, header, installed,
-                     train_step_flops)
+from .common import (CONFIGS, GEMM_SIZE, BenchConfig, CpuMeter, forward_flops, header,
+                     installed, train_step_flops)
 from .op_overhead import FRAMEWORKS, baseline_checkout, run_op_overhead
 from .worker import Worker, close_all
 
@@ -98,9 +100,23 @@ def time_training(config: BenchConfig, frameworks, steps, warmup):
                 results[fw]["phases"].append(phases)
         for fw, w in workers.items():
             results[fw].update(w.call("info"))
+        if "gradformer" in workers:                        # the matmul limit, in this run
+            results["gradformer"]["gemm"] = workers["gradformer"].call("gemm_rate")
     finally:
         close_all(workers)
     return results
+
+
+def gemm_note(results, flops) -> str:
+    """NumPy's GEMM rate measured in the run, and each framework's step
+    rate as a share of it ("" when the run has no gradformer worker)."""
+    gemm = results.get("gradformer", {}).get("gemm")
+    if not gemm:
+        return ""
+    shares = ", ".join(f"{fw} {100 * flops / statistics.median(r['times']) / 1e9 / gemm:.0f}%"
+                       for fw, r in results.items())
+    return (f"NumPy float32 GEMM {GEMM_SIZE} x {GEMM_SIZE} x {GEMM_SIZE} in this run (gradformer "
+            f"worker, median of 5): {gemm:.1f} GFLOP/s; step GFLOP/s as a share of it: {shares}")
 
 
 def report_training(config: BenchConfig, results, out=print):
@@ -124,6 +140,8 @@ def report_training(config: BenchConfig, results, out=print):
         ratio = (statistics.median(results["gradformer"]["times"])
                  / statistics.median(results["pytorch"]["times"]))
         out(f"gradformer / pytorch (median step time): {ratio:.2f}x")
+    if gemm_note(results, flops):
+        out(gemm_note(results, flops))
     _isolation_notes(results, out)
 
 
@@ -142,18 +160,29 @@ def run_training(configs, frameworks, steps, warmup, out=print):
     out("# " + "; ".join(b for b in blas.values() if b))
     out("")
     if len(configs) > 1:
-        out(f"{'config':<10} " + " ".join(f"{fw + ' s':>14} {'GFLOP/s':>8}" for fw in frameworks)
-            + (f" {'ratio':>7}" if len(frameworks) == 2 else ""))
-        for name, results in summary.items():
-            flops = train_step_flops(CONFIGS[name])
-            meds = {fw: statistics.median(r["times"]) for fw, r in results.items()}
-            line = f"{name:<10} " + " ".join(f"{meds[fw]:>14.4f} {flops / meds[fw] / 1e9:>8.2f}"
-                                             for fw in frameworks)
-            if "gradformer" in meds and "pytorch" in meds:
-                line += f" {meds['gradformer'] / meds['pytorch']:>6.2f}x"
-            out(line)
-        out("")
+        summary_table(summary, frameworks, out)
     return summary
+
+
+def summary_table(summary, frameworks, out=print):
+    """One line per configuration: step times, GFLOP/s, the ratio, and the
+    GEMM rate measured beside them with the step's share of it."""
+    gemm = "gradformer" in frameworks
+    out(f"{'config':<10} " + " ".join(f"{fw + ' s':>14} {'GFLOP/s':>8}" for fw in frameworks)
+        + (f" {'ratio':>7}" if len(frameworks) == 2 else "")
+        + (f" {'GEMM GFLOP/s':>13} {'% of GEMM':>10}" if gemm else ""))
+    for name, results in summary.items():
+        flops = train_step_flops(CONFIGS[name])
+        meds = {fw: statistics.median(r["times"]) for fw, r in results.items()}
+        line = f"{name:<10} " + " ".join(f"{meds[fw]:>14.4f} {flops / meds[fw] / 1e9:>8.2f}"
+                                         for fw in frameworks)
+        if "gradformer" in meds and "pytorch" in meds:
+            line += f" {meds['gradformer'] / meds['pytorch']:>6.2f}x"
+        if gemm:
+            rate = results["gradformer"]["gemm"]
+            line += f" {rate:>13.1f} {100 * flops / meds['gradformer'] / 1e9 / rate:>9.0f}%"
+        out(line)
+    out("")
 
 
 # ---------------------------------------------------------------------------
@@ -249,6 +278,8 @@ def run_profile(name, steps, warmup, top, out=print):
             f"{statistics.median(p[0] for p in plain):.4f} s = forward+loss {fwd:.4f} + "
             f"backward {bwd:.4f} + zero_grad+Adam {opt:.4f}")
         out(w.call("profile", steps, top))
+        out("")
+        out(w.call("op_times", steps, top))
     out(meter.note())
     out("")
 

@@ -4,6 +4,9 @@ defines them: loss = (1 - e) * nll + e * mean over classes of -log p,
 averaged over the targets that are not ignored."""
 from __future__ import annotations
 
+import functools
+
+from .. import backend
 from ..function import Function, OpError, public
 from ..samples import Floats, Ints, Sample
 from .common import as_tensor, constant
@@ -12,13 +15,6 @@ from .fast_gradient import FastGradient
 from .softmax import log_softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _pick(logp, safe, xp):
-    """logp[..., safe] per row (one class per row)."""
-    n_classes = logp.shape[-1]
-    flat = logp.reshape(-1, n_classes)
-    return flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(safe.shape)
 
 
 class CrossEntropy(Function):
@@ -43,7 +39,6 @@ class CrossEntropy(Function):
 
     def forward(self, logits, targets):
         xp = self.xp
-        logits = xp.ascontiguousarray(logits)   # backward writes into views of its reshape
         if logits.ndim < 1 or targets.shape != logits.shape[:-1]:
             raise OpError(f"cross_entropy: targets of shape {tuple(targets.shape)} do not "
                           f"match logits of shape {tuple(logits.shape)} (expected "
@@ -51,19 +46,21 @@ class CrossEntropy(Function):
         valid = None if self.ignore_index is None else targets != self.ignore_index
         safe = targets if valid is None else xp.where(valid, targets, 0)
         check_ids(safe, logits.shape[-1], "cross_entropy", "targets")
-        logp = logits - logits.max(axis=-1, keepdims=True)
-        logp -= xp.log(xp.exp(logp).sum(axis=-1, keepdims=True))
+        p = xp.empty(logits.shape, logits.dtype)                  # softmax, kept for backward
+        logp_target, mean_logp = (xp.empty(logits.shape[:-1] + (1,), logits.dtype)
+                                  for _ in range(2))
+        backend.in_row_blocks(_softmax_and_log_terms, logits, safe, p, logp_target, mean_logp)
         eps = self.label_smoothing
-        loss = _pick(logp, safe, xp) * -(1.0 - eps)
+        loss = logp_target[..., 0] * -(1.0 - eps)
         if eps:
-            loss -= logp.mean(axis=-1) * eps
+            loss -= mean_logp[..., 0] * eps
         if valid is not None:
             loss *= valid
         # The mean divides by the number of targets kept, at least 1 (no NaN
         # when every target is ignored); kept on the device, no host sync.
         count = xp.maximum(valid.sum(), 1).astype(logits.dtype) if valid is not None \
             else max(loss.size, 1)
-        self.saved = (logp, safe, valid, count)
+        self.saved = (p, safe, valid, count)
         if self.reduction == "none":
             return loss
         total = loss.sum()
@@ -98,6 +95,24 @@ def cross_entropy(logits, targets, ignore_index=None, label_smoothing=0.0, reduc
     return CrossEntropy(ignore_index, label_smoothing, reduction)(logits, targets)
 
 
+def _softmax_and_log_terms(logits, safe, p, logp_target, mean_logp):
+    """Row by row (logits and p (rows, C); the others (rows, 1)), with
+    m = max x and s = sum(exp(x - m)), so that log p = x - m - log s:
+    p = exp(x - m) / s, logp_target = x[safe] - m - log s and
+    mean_logp = mean(x - m) - log s, without forming log p itself."""
+    xp = backend.array_module(logits)
+    m = logits.max(axis=-1, keepdims=True)
+    xp.subtract(logits, m, out=p)
+    p.mean(axis=-1, keepdims=True, out=mean_logp)                 # mean(x - m)
+    xp.exp(p, out=p)
+    s = p.sum(axis=-1, keepdims=True)
+    p /= s
+    log_s = xp.log(s)
+    mean_logp -= log_s
+    xp.subtract(logits[xp.arange(len(logits)), safe[:, 0]][:, None], m, out=logp_target)
+    logp_target -= log_s
+
+
 def classes_last(scores, targets):
     """Scores with the classes on the last axis: PyTorch's (N, C, d1, ...)
     layout, told apart by targets of shape (N, d1, ...), is moved there."""
@@ -126,11 +141,11 @@ def _with_probabilities(logits, q, ignore_index, label_smoothing, reduction):
 
 
 class CrossEntropyBackward(FastGradient):
-    """CrossEntropy's gradient from the logits and dy, using the log-softmax,
+    """CrossEntropy's gradient from the logits and dy, using the softmax,
     targets, mask and count its forward kept (``saved``); q is the target
     distribution, (1 - e) on the target plus e / C everywhere.
 
-    forward:  dlogits = (exp(logp) - q) * dy * valid / count   (reduction="mean")
+    forward:  dlogits = (softmax(logits) - q) * dy * valid / count   (reduction="mean")
     gradient: (softmax(logits) - q) * the same scale, differentiated with
               primitive ops (``formula``)
     """
@@ -156,14 +171,11 @@ class CrossEntropyBackward(FastGradient):
 
     def forward(self, logits, gy):
         xp = self.xp
-        logp, safe, valid, count = self.saved
-        eps = self.label_smoothing
-        grad = xp.exp(logp)
-        if eps:
-            grad -= eps / logp.shape[-1]
-        flat = grad.reshape(-1, grad.shape[-1])
-        flat[xp.arange(flat.shape[0]), safe.reshape(-1)] -= 1.0 - eps
-        grad *= self._scale(gy, valid, count, grad.dtype, lambda a: a)
+        p, safe, valid, count = self.saved
+        scale = self._scale(gy, valid, count, p.dtype, lambda a: a)
+        grad = xp.empty(p.shape, p.dtype)
+        backend.in_row_blocks(functools.partial(_cross_entropy_gradient, eps=self.label_smoothing),
+                              p, safe, xp.broadcast_to(scale, p.shape[:-1] + (1,)), grad)
         return grad
 
     def formula(self, logits, gy):
@@ -175,3 +187,12 @@ class CrossEntropyBackward(FastGradient):
         target = constant(onehot * (1.0 - eps) + eps / n_classes)
         scale = self._scale(gy, valid, count, logits.dtype, constant)
         return (logits.softmax(axis=-1) - target) * scale
+
+
+def _cross_entropy_gradient(p, safe, scale, grad, *, eps):
+    """Into grad, row by row (p, the softmax, (rows, C); safe and scale
+    (rows, 1)): grad = (p - q) * scale, q = (1 - eps) onehot(safe) + eps / C."""
+    xp = backend.array_module(p)
+    xp.subtract(p, eps / p.shape[-1], out=grad)
+    grad[xp.arange(grad.shape[0]), safe[:, 0]] -= 1.0 - eps
+    grad *= scale

@@ -4,6 +4,8 @@ is kept as booleans (a quarter of a float mask's memory) and reused in
 backward."""
 from __future__ import annotations
 
+import functools
+
 from .. import backend
 from ..function import Function, OpError, public
 from ..samples import Floats, Sample
@@ -18,7 +20,7 @@ class Dropout(Function):
         self.p = p
 
     def forward(self, x):
-        keep = backend.generator_for(x).random(x.shape, dtype=x.dtype) >= self.p
+        keep = backend.keep_mask(x, self.p)          # uniform(0, 1) >= p, drawn cheaply
         self.saved = keep
         return _mask_scale(x, keep, 1.0 / (1.0 - self.p))
 
@@ -65,6 +67,12 @@ class MaskScale(Function):
 
 
 def _mask_scale(x, mask, scale):
-    y = x * mask                 # bool -> x's dtype inside the ufunc, no float mask made
-    y *= scale
+    """x * mask * scale, in cache-sized chunks over the CPU threads."""
+    y = backend.array_module(x).empty(x.shape, x.dtype)
+    backend.elementwise_in_chunks([(functools.partial(_mask_scale_into, scale=scale), (x, mask, y))])
     return y
+
+
+def _mask_scale_into(x, mask, y, *, scale):
+    backend.array_module(x).multiply(x, mask, out=y)   # bool -> x's dtype in the ufunc
+    y *= scale

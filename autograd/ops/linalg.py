@@ -32,7 +32,7 @@ class Matmul(Function):
         except ValueError:
             raise OpError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} "
                           "cannot be broadcast together") from None
-        return self.xp.matmul(a, b)
+        return backend.matmul(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -171,7 +171,7 @@ class Linear(Function):
         if bias is not None and bias.shape != (weight.shape[0],):
             raise OpError(f"linear: bias of shape {tuple(bias.shape)} does not fit a weight "
                           f"of shape {tuple(weight.shape)}")
-        y = self.xp.matmul(x.reshape(-1, x.shape[-1]), weight.T)      # (N, out)
+        y = backend.matmul(x.reshape(-1, x.shape[-1]), weight.T)      # (N, out)
         if bias is not None:
             y += bias
         return y.reshape(x.shape[:-1] + (weight.shape[0],))

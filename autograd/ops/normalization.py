@@ -3,6 +3,9 @@ y = (x - mean) / sqrt(var + eps) * weight + bias, with the population
 variance and eps inside the square root, as in the paper and PyTorch."""
 from __future__ import annotations
 
+import functools
+
+from .. import backend
 from ..function import Function, OpError, public
 from ..samples import Floats, Sample
 from ..factories import ones, zeros
@@ -10,14 +13,18 @@ from .common import as_tensor
 from .fast_gradient import FastGradient
 
 
-def _normalise(x, eps, xp):
-    mu = x.mean(axis=-1, keepdims=True)
-    xc = x - mu
-    rstd = (xc * xc).mean(axis=-1, keepdims=True)
+def _layer_norm(x, y, xhat, rstd, *, weight, bias, eps):
+    """Along the last axis, into y, xhat and rstd: xhat = (x - mean x) * rstd,
+    rstd = 1 / sqrt(var x + eps), y = xhat * weight + bias."""
+    xp = backend.array_module(x)
+    xp.subtract(x, x.mean(axis=-1, keepdims=True), out=xhat)      # x - mean
+    (xhat * xhat).mean(axis=-1, keepdims=True, out=rstd)          # var
     rstd += eps
-    rstd = 1.0 / xp.sqrt(rstd)
-    xc *= rstd
-    return xc, rstd                                   # x-hat, 1/std
+    xp.sqrt(rstd, out=rstd)
+    xp.divide(1.0, rstd, out=rstd)
+    xhat *= rstd
+    xp.multiply(xhat, weight, out=y)
+    y += bias
 
 
 class LayerNorm(Function):
@@ -34,10 +41,12 @@ class LayerNorm(Function):
             raise OpError(f"layer_norm: weight {tuple(weight.shape)} and bias "
                           f"{tuple(bias.shape)} must both have shape ({d},) to normalise "
                           f"the last axis of {tuple(x.shape)}")
-        xhat, rstd = _normalise(x, self.eps, self.xp)
+        xp = self.xp
+        y = xp.empty(x.shape, xp.result_type(x, weight, bias))
+        xhat, rstd = xp.empty(x.shape, x.dtype), xp.empty(x.shape[:-1] + (1,), x.dtype)
+        backend.in_row_blocks(functools.partial(_layer_norm, weight=weight, bias=bias,
+                                                eps=self.eps), x, y, xhat, rstd)
         self.saved = (xhat, rstd)
-        y = xhat * weight
-        y += bias
         return y
 
     def backward(self, gy):
@@ -86,10 +95,9 @@ class LayerNormBackward(FastGradient):
         lead = tuple(range(x.ndim - 1))
         gw = (gy * xhat).sum(axis=lead)
         gb = gy.sum(axis=lead)
-        g = gy * weight                                          # d loss / d x-hat
-        gx = g - g.mean(axis=-1, keepdims=True)
-        gx -= xhat * (g * xhat).mean(axis=-1, keepdims=True)
-        gx *= rstd
+        gx = self.xp.empty(x.shape, self.xp.result_type(gy, weight, xhat))
+        backend.in_row_blocks(functools.partial(_layer_norm_gradient, weight=weight),
+                              gy, xhat, rstd, gx)
         return gx, gw, gb
 
     def formula(self, x, weight, gy):
@@ -101,3 +109,13 @@ class LayerNormBackward(FastGradient):
         gx = (g - g.mean(axis=-1, keepdims=True)
               - xhat * (g * xhat).mean(axis=-1, keepdims=True)) * rstd
         return gx, (gy * xhat).sum(axis=lead), gy.sum(axis=lead)
+
+
+def _layer_norm_gradient(gy, xhat, rstd, gx, *, weight):
+    """Along the last axis, into gx: g = dy * weight (d loss / d x-hat),
+    gx = (g - mean g - xhat * mean(g * xhat)) * rstd."""
+    backend.array_module(gy).multiply(gy, weight, out=gx)         # g
+    mean_g_xhat = (gx * xhat).mean(axis=-1, keepdims=True)
+    gx -= gx.mean(axis=-1, keepdims=True)
+    gx -= xhat * mean_g_xhat
+    gx *= rstd

@@ -3,6 +3,7 @@ of 1e4 do not overflow and a row masked with a large negative value gets ~0
 weight, never NaN. Their gradients are fast backward-only ops."""
 from __future__ import annotations
 
+from .. import backend
 from ..function import Function, public
 from ..samples import Floats, Sample
 from .common import accepts_dim, normalize_axis
@@ -23,10 +24,12 @@ class Softmax(Function):
         axis = normalize_axis(self.axis, x.ndim, "softmax")
         if x.size == 0:
             return x.copy()                     # nothing to normalise (an empty axis or batch)
-        e = x - x.max(axis=axis, keepdims=True)
-        self.xp.exp(e, out=e)
-        e /= e.sum(axis=axis, keepdims=True)
-        return e
+        out = self.xp.empty(x.shape, x.dtype)
+        if axis == x.ndim - 1:
+            backend.in_row_blocks(_softmax, x, out)   # blocks of rows over the CPU threads
+        else:
+            _softmax(x, out, axis)
+        return out
 
     def backward(self, gy):
         return SoftmaxBackward(self.axis)(self.output, gy)
@@ -43,6 +46,14 @@ def softmax(x, axis=-1):
     return Softmax(axis)(x)
 
 
+def _softmax(x, out, axis=-1):
+    """out = exp(x - max x) / sum(exp(x - max x)) along ``axis``."""
+    xp = backend.array_module(x)
+    xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
+    xp.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+
+
 class SoftmaxBackward(FastGradient):
     """Softmax's gradient from its output y and the incoming dy, in one pass.
 
@@ -55,12 +66,22 @@ class SoftmaxBackward(FastGradient):
         self.axis = axis
 
     def forward(self, y, gy):
-        gx = y * gy
-        gx -= y * gx.sum(axis=self.axis, keepdims=True)
+        gx = self.xp.empty(y.shape, self.xp.result_type(y, gy))
+        if normalize_axis(self.axis, y.ndim, "softmax") == y.ndim - 1:
+            backend.in_row_blocks(_softmax_gradient, y, gy, gx)
+        else:
+            _softmax_gradient(y, gy, gx, self.axis)
         return gx
 
     def formula(self, y, gy):
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+def _softmax_gradient(y, gy, gx, axis=-1):
+    """gx = y * dy - y * sum(y * dy) along ``axis`` (= y * (dy - sum(dy * y)))."""
+    xp = backend.array_module(y)
+    xp.multiply(y, gy, out=gx)
+    gx -= y * gx.sum(axis=axis, keepdims=True)
 
 
 class LogSoftmax(Function):

@@ -62,12 +62,18 @@ class Optimizer:
     @ag.no_grad()
     def step(self):
         """One update of every parameter that has a gradient, on its device."""
-        for group, p in self._params():
-            if p.grad is None:
-                continue
-            state = self.state.setdefault(id(p), {})
-            self._update(p, p.grad.data, state, group)
-            p._version += 1   # an in-place change of a tensor backward may have saved
+        for group in self.param_groups:
+            todo = [(p, p.grad.data, self.state.setdefault(id(p), {}))
+                    for p in group["params"] if p.grad is not None]
+            self._update_group(todo, group)
+            for p, _, _ in todo:
+                p._version += 1   # an in-place change of a tensor backward may have saved
+
+    def _update_group(self, todo, group):
+        """Update each (parameter, gradient array, state) of one group: by
+        default one at a time with ``_update``."""
+        for p, grad, state in todo:
+            self._update(p, grad, state, group)
 
     def _update(self, p, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} has no _update(p, grad, state, group)")

@@ -146,6 +146,49 @@ def test_adamw_decay_is_decoupled():
                                                     wd=0.1))
 
 
+@pytest.mark.parametrize("make", [
+    lambda ps: Adam(ps, lr=0.01, betas=(0.8, 0.99)),
+    lambda ps: Adam(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
+], ids=["adam", "adam-l2", "adamw"])
+def test_adam_in_chunks_over_threads_is_bit_for_bit_one_parameter_at_a_time(make):
+    """step() updates a group in cache-sized chunks spread over the CPU
+    threads; the plain formula, one whole parameter after another, gives the
+    same bits (sizes around and above a chunk, a non-contiguous gradient)."""
+    chunk = ag.backend.CHUNK
+    shapes = [(3 * chunk + 5,), (7,), (2, chunk // 2 + 3), (4, 5)]
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    grads[1][3] = np.asfortranarray(grads[1][3])
+    chunked = [param(v, dtype=ag.float32) for v in values]
+    plain = [param(v, dtype=ag.float32) for v in values]
+    opt_chunked, opt_plain = make(chunked), make(plain)
+    for step in grads:
+        for p, q, g in zip(chunked, plain, step):
+            p.grad, q.grad = ag.tensor(g), ag.tensor(g)
+        opt_chunked.step()
+        with ag.no_grad():
+            for q in plain:
+                opt_plain._update(q, q.grad.data, opt_plain.state.setdefault(id(q), {}),
+                                  opt_plain.param_groups[0])
+    for p, q in zip(chunked, plain):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        for name in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(opt_chunked.state[id(p)][name],
+                                          opt_plain.state[id(q)][name])
+
+
+def test_adam_updates_a_parameter_listed_twice_twice():
+    p, q = param(), param()
+    run(Adam([p, p], lr=0.01), p, [G1])
+    opt = Adam([q], lr=0.01)
+    set_grad(q, G1)
+    opt.step()
+    opt.step()
+    np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
 def test_adam_checks_betas():
     with pytest.raises(ValueError, match="betas"):
         Adam([param()], betas=(0.9, 1.0))
