@@ -21,6 +21,10 @@ from dataclasses import dataclass
 
 PAD, BOS = 0, 1      # padding id (masked, ignored by the loss) and <bos>; real tokens are >= 3
 THREADS = 2          # BLAS / OpenMP / torch threads in every worker
+# Seconds the parent waits before a worker's timed command when another worker ran
+# last: BLAS and OpenMP threads spin for up to ~0.1 s after their last product, and
+# would take the cores from the next worker's step (the tiny step measured 30% slower).
+SETTLE_SECONDS = 0.25
 GEMM_SIZE = 2048     # n of the n x n x n float32 product that measures NumPy's matmul limit
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # this checkout
 

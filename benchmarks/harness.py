@@ -40,9 +40,10 @@ import dataclasses
 import os
 import statistics
 import sys
+import time
 
-from .common import (CONFIGS, GEMM_SIZE, BenchConfig, CpuMeter, forward_flops, header,
-                     installed, train_step_flops)
+from .common import (CONFIGS, GEMM_SIZE, SETTLE_SECONDS, BenchConfig, CpuMeter, forward_flops,
+                     header, installed, train_step_flops)
 from .op_overhead import FRAMEWORKS, baseline_checkout, run_op_overhead
 from .worker import Worker, close_all
 
@@ -94,6 +95,7 @@ def time_training(config: BenchConfig, frameworks, steps, warmup):
         results = {fw: {"times": [], "losses": [], "phases": []} for fw in workers}
         for _ in range(steps):                                  # A B A B ...
             for fw, w in workers.items():
+                time.sleep(SETTLE_SECONDS)                      # the other's threads asleep
                 seconds, loss, phases = w.call("step")
                 results[fw]["times"].append(seconds)
                 results[fw]["losses"].append(loss)

@@ -71,7 +71,7 @@ def baseline_checkout(path: str) -> str:
 # purpose: the gradformer worker never loads torch, and a baseline worker
 # loads autograd from its own checkout.
 
-def _import_autograd_from(root: str):
+def import_autograd_from(root: str):
     """``autograd`` imported from the checkout at ``root``, checked."""
     sys.path.insert(0, root)
     import autograd
@@ -83,7 +83,7 @@ def _import_autograd_from(root: str):
 
 
 def _gradformer_chain(root: str):
-    ag = _import_autograd_from(root)
+    ag = import_autograd_from(root)
     x = ag.tensor(START, requires_grad=True)
     return x, (lambda y: y.sum()), (lambda: setattr(x, "grad", None))
 
