@@ -37,6 +37,16 @@ def atomic_write(path, write, text=False):
     _fsync_folder(folder)
 
 
+def write_bytes(path, data: bytes):
+    """``data`` to ``path``, whole or not at all."""
+    atomic_write(path, lambda f: f.write(data))
+
+
+def write_text(path, text: str):
+    """``text`` to ``path`` as UTF-8, whole or not at all."""
+    atomic_write(path, lambda f: f.write(text), text=True)
+
+
 def remove_stray_temporaries(folder) -> list[str]:
     """Delete the temporary files that killed ``atomic_write`` calls left in
     ``folder``; returns their names."""

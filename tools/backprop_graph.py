@@ -28,9 +28,10 @@ import shutil
 import sys
 
 import autograd as ag
+from nn import atomic
 from transformer.cli import run_command, writing
 
-from . import atomic_file, backward_order, explorer_page, scenes
+from . import backward_order, explorer_page, scenes
 from .dot_writer import INSTALL_HINT, graphviz_module, to_digraph
 from .explorer_page import explorer_html
 from .graph_backward import add_backward
@@ -133,17 +134,17 @@ def save(digraph, path) -> str:
                             "tools.backprop_graph.draw()")
         return explorer_page.write(digraph.explorer_html(), path)
     if ext in (".dot", ".gv"):
-        atomic_file.write_text(path, digraph.source)
+        atomic.write_text(path, digraph.source)
         return f"wrote {path}"
     graphviz = graphviz_module()
     if shutil.which("dot") is not None:
         try:
-            atomic_file.write_bytes(path, digraph.pipe(format=ext[1:]))
+            atomic.write_bytes(path, digraph.pipe(format=ext[1:]))
             return f"wrote {path}"
         except graphviz.ExecutableNotFound:
             pass
     dot_path = path.with_suffix(".dot")
-    atomic_file.write_text(dot_path, digraph.source)
+    atomic.write_text(dot_path, digraph.source)
     return f"wrote {dot_path} (no {path.suffix} without Graphviz's `dot`: {INSTALL_HINT})"
 
 

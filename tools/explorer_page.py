@@ -17,7 +17,9 @@ import json
 import re
 from importlib import resources
 
-from . import atomic_file, backward_order
+from nn import atomic
+
+from . import backward_order
 from .explorer_data import page_model
 from .explorer_layouts import layouts
 from .graph_backward import add_backward
@@ -67,7 +69,7 @@ def script_json(data) -> str:
 
 def write(page: str, path) -> str:
     """Write ``page`` to ``path`` (whole or not at all); returns what was written."""
-    atomic_file.write_text(path, page)
+    atomic.write_text(path, page)
     return f"wrote {path} ({len(page.encode('utf-8')) / 1e6:.2f} MB)"
 
 

@@ -14,7 +14,9 @@ import pathlib
 import sys
 import tempfile
 
-from . import atomic_file, scenes
+from nn import atomic
+
+from . import scenes
 from .backprop_graph import save, scene_digraph
 from .browser import chromium, missing
 
@@ -51,7 +53,7 @@ def screenshot(page, png, step=0, select=None, width=1500, height=1000) -> str:
         next_button = driver.find_element("id", "next")
         for _ in range(step):
             next_button.click()
-        atomic_file.write_bytes(png, driver.get_screenshot_as_png())
+        atomic.write_bytes(png, driver.get_screenshot_as_png())
     return f"wrote {png}"
 
 
