@@ -114,3 +114,29 @@ def test_the_data_parallel_cost_model_matches_a_hand_count():
     assert math.isclose(predicted_step(8, 0.5, G, 10, 1e-5), 0.5 + 1.75 * G * 8 / 1e10 + 14e-5)
     assert predicted_step(1, 0.5, G, 10, 1e-5) == 0.5 and efficiency(1, 0.5, G, 10, 1e-5) == 1
     assert math.isclose(efficiency(64, 0.5, G, 100, 0.0), 0.5 / (0.5 + 63 / 32 * G * 8 / 1e11))
+
+
+def test_every_lever_of_the_lever_benchmark_can_be_switched_off():
+    """benchmarks.levers names each CPU fast path; switching each off (in a
+    fresh interpreter: it changes the backend's globals) changes what it says."""
+    import subprocess
+    script = (
+        "from benchmarks import levers\n"
+        "from autograd import backend\n"
+        "from nn.optim.adam import Adam\n"
+        "before = (backend._WORTH_SPLITTING, backend._WORTH_ROW_BLOCKS, backend.CHUNK,\n"
+        "          backend.keep_mask, Adam._update_group, backend.scatter_add)\n"
+        "for lever in levers.LEVERS.values():\n"
+        "    if lever != 'malloc default':\n"
+        "        levers._switch_off(lever)\n"
+        "after = (backend._WORTH_SPLITTING, backend._WORTH_ROW_BLOCKS, backend.CHUNK,\n"
+        "         backend.keep_mask, Adam._update_group, backend.scatter_add)\n"
+        "print(sum(a is not b for a, b in zip(before, after)))\n"
+        "try:\n"
+        "    levers._switch_off('no such lever')\n"
+        "except ValueError as e:\n"
+        "    print(e)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["6", "unknown lever 'no such lever'"]
