@@ -142,8 +142,9 @@ def report_training(config: BenchConfig, results, out=print):
         ratio = (statistics.median(results["gradformer"]["times"])
                  / statistics.median(results["pytorch"]["times"]))
         out(f"gradformer / pytorch (median step time): {ratio:.2f}x")
-    if gemm_note(results, flops):
-        out(gemm_note(results, flops))
+    note = gemm_note(results, flops)
+    if note:
+        out(note)
     _isolation_notes(results, out)
 
 

@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import asdict, fields
 
-from nn.atomic import atomic_write, remove_stray_temporaries
+from nn.atomic import remove_stray_temporaries, write_bytes, write_text
 
 from . import checkpoint
 from .cli import CommandError, writing
@@ -93,7 +93,7 @@ def write_settings(run_dir, settings, config):
     path = os.path.join(run_dir, SETTINGS)
     text = json.dumps({"settings": asdict(settings), "config": config.to_dict()}, indent=2)
     with writing(path):
-        atomic_write(path, lambda f: f.write(text), text=True)
+        write_text(path, text)
 
 
 def write_tokenizers(run_dir, src_tokenizer, tgt_tokenizer):
@@ -109,7 +109,7 @@ def write_tokenizers(run_dir, src_tokenizer, tgt_tokenizer):
     for name, tokenizer in models.items():
         path = os.path.join(run_dir, name)
         with writing(path):
-            atomic_write(path, lambda f, t=tokenizer: f.write(t.model))
+            write_bytes(path, tokenizer.model)
 
 
 def recorded_settings(path) -> dict:
