@@ -34,7 +34,7 @@ from .common import ROOT, header
 FILES = {"train": "train", "valid": "val", "test": "test_2016_flickr"}
 # The recipe (what the flags default to): see BENCHMARKS.md for why each.
 RECIPE = dict(model="small", vocab_size=8000, dropout=0.1, epochs=18, schedule="cosine",
-              lr=1e-3, warmup=400, max_tokens=4096, label_smoothing=0.1, max_len=128,
+              lr=1e-3, warmup=400, max_tokens=2048, label_smoothing=0.1, max_len=128,
               eval_limit=500, seed=0, average=5, beam=5, alphas="0.6,1.0,1.4,1.8")
 _SCORES = {"bleu": r"BLEU \(tokenized, lower-cased\) ([\d.]+)", "sacrebleu": r"sacreBLEU ([\d.]+)",
            "chrf": r"chrF ([\d.]+)", "sacrebleu_signature": r"sacreBLEU [\d.]+\s+(\S+)"}

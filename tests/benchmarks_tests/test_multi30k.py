@@ -14,6 +14,7 @@ def test_the_recipe_is_a_valid_training_command_on_a_joint_bpe_with_shared_embed
     assert (s.subword, s.vocab_size, s.share_embeddings, s.separate_vocabularies) == \
         ("bpe", 8000, True, False)
     assert (s.model, s.epochs, s.schedule, s.lr, s.keep_epochs) == ("small", 18, "cosine", 1e-3, 5)
+    assert s.max_tokens == 2048                       # twice the updates of the 4096 default
     assert s.test is None and s.test_tsv is None      # the test set: scored once, afterwards
     dry = multi30k.parse_args(["--out", "RUN", "--epochs", "1"])
     assert "--keep-epochs" in (c := multi30k.train_command(dry, [], [])) and \
