@@ -133,7 +133,9 @@ class OpTimer:
 
     def table(self, steps: int, top: int) -> str:
         total = sum(self.seconds.values())
-        out = [f"time inside ops: {total / steps:.4f} s/step; top {top} by wall time",
+        calls = sum(self.calls.values()) // steps
+        out = [f"time inside ops: {total / steps:.4f} s/step in {calls} op calls/step; "
+               f"top {top} by wall time",
                f"{'pass':<9} {'op':<24} {'ms/step':>8} {'%':>6} {'calls/step':>11}"]
         for (phase, name), secs in self.seconds.most_common(top):
             out.append(f"{phase:<9} {name:<24} {1e3 * secs / steps:>8.2f} "

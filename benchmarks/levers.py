@@ -14,6 +14,7 @@ levers on" (above 1: the lever saves that much).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -24,11 +25,16 @@ from .op_overhead import import_autograd_from, baseline_checkout
 from .worker import Worker, close_all
 
 NEVER = 1 << 62      # a threshold no product or array reaches: the lever never applies
+# OpenBLAS reads it when it is loaded, so the parent sets it for that worker's start:
+# 2^4 cycles of spinning after a product (its default is 2^28, ~0.1 s) before sleeping
+NO_SPIN = {"OPENBLAS_THREAD_TIMEOUT": "4"}
 
 LEVERS = {
     "all levers on": "",
     "stacks of products not split over the threads": "stack products",
     "large products not cut into row blocks (BLAS's own threads)": "row blocks",
+    "... and BLAS's threads sleep at once, not spin (OPENBLAS_THREAD_TIMEOUT=4)":
+        "row blocks, no spin",
     "softmax/LayerNorm/cross-entropy rows, dropout bits, Adam not cut into chunks":
         "chunks",
     "dropout mask from uniform floats (not 32-bit integers)": "dropout bits",
@@ -43,7 +49,7 @@ def _switch_off(lever: str):
     from autograd import backend
     if lever == "stack products":
         backend._WORTH_SPLITTING = NEVER
-    elif lever == "row blocks":
+    elif lever in ("row blocks", "row blocks, no spin"):
         backend._WORTH_ROW_BLOCKS = NEVER
     elif lever == "chunks":
         backend.CHUNK = NEVER
@@ -73,13 +79,31 @@ def trainer(config: str, lever: str = "", root: str = ""):
     return GradformerTrainer(CONFIGS[config])
 
 
+@contextlib.contextmanager
+def _environment(variables: dict):
+    """os.environ with ``variables`` set inside the block (a spawned worker
+    inherits them), as it was after."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+
+
 def time_variants(config: str, variants, steps: int, warmup: int):
     """({label: [step seconds]} for every (label, worker keyword arguments),
     the note on other processes' CPU use meanwhile)."""
     workers, meter = {}, CpuMeter()
     try:
         for label, kwargs in variants:
-            workers[label] = Worker("benchmarks.levers", "trainer", config=config, **kwargs)
+            env = NO_SPIN if kwargs.get("lever") == "row blocks, no spin" else {}
+            with _environment(env):
+                workers[label] = Worker("benchmarks.levers", "trainer", config=config, **kwargs)
         for _ in range(warmup):
             for w in workers.values():
                 w.call("step")

@@ -140,3 +140,23 @@ def test_every_lever_of_the_lever_benchmark_can_be_switched_off():
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["6", "unknown lever 'no such lever'"]
+
+
+def test_thread_wake_reports_latencies_and_a_steps_hand_offs(capsys):
+    """benchmarks.thread_wake measures (no timing asserted: only that every
+    figure is there, that a step's hand-offs are counted, and that
+    threads.run is put back)."""
+    from autograd import threads
+    from benchmarks import thread_wake
+    run = threads.run
+    latencies = thread_wake.wake_latency(0.0, repeats=5)
+    assert len(latencies) == 5 and min(latencies) > 0
+    thread_wake.main(["--repeats", "3", "--step", "tiny"])
+    out = capsys.readouterr().out
+    assert out.startswith("$ python -m benchmarks.thread_wake --repeats 3 --step tiny")
+    assert out.count("wake-up after") == len(thread_wake.IDLE_SECONDS)
+    assert "hand-off: one half alone" in out
+    step_line = next(line for line in out.splitlines() if line.startswith("tiny training step"))
+    calls = int(step_line.split(", ")[1].split()[0])
+    assert calls >= 0 and "waiting for the other thread" in step_line
+    assert threads.run is run
