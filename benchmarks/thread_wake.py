@@ -10,7 +10,7 @@ OpenMP's and OpenBLAS's threads spin for a while instead. Three figures:
 
 - wake-up latency: one thread sets an Event, the other (waiting, after
   being idle for a given time) runs again; median and 90th percentile;
-- a hand-off: an elementwise pass of ~0.4 ms on each half of an array,
+- a hand-off: an elementwise pass of ~0.7 ms on each half of an array,
   one half alone against both halves through ``threads.run``;
 - with ``--step CONFIG``: how many ``threads.run`` calls a training step of
   that benchmark configuration makes, and how much longer they take than

@@ -158,5 +158,7 @@ def test_thread_wake_reports_latencies_and_a_steps_hand_offs(capsys):
     assert "hand-off: one half alone" in out
     step_line = next(line for line in out.splitlines() if line.startswith("tiny training step"))
     calls = int(step_line.split(", ")[1].split()[0])
-    assert calls >= 0 and "waiting for the other thread" in step_line
+    # tiny's cross-entropy rows (512 x 1000) are cut for the threads when there are two
+    assert (calls > 0) == (threads.get_num_threads() > 1)
+    assert "waiting for the other thread" in step_line
     assert threads.run is run
