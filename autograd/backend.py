@@ -498,7 +498,7 @@ def set_rng_state(state: dict):
 
 _WORTH_SPLITTING = 1 << 21  # multiply-adds of a stack below which a split costs more than it saves
 # ... of one product: below ~64M multiply-adds (~1.5 ms on one core) the hand-off to
-# the pool (a sleeping thread woken: 35-140 us on a virtual machine, `python -m
+# the pool (a sleeping thread woken: 30-140 us on a virtual machine, `python -m
 # benchmarks.thread_wake`) and BLAS's thread switch cost more than the second core
 # gives: the tiny configuration's step is 15% slower at 4M, and 4-5% slower at 16M,
 # where its output projection (33M) is cut; the small one's products are all >= 134M
